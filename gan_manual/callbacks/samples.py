@@ -1,0 +1,115 @@
+"""Callbacks that show what the generator makes from fixed noise: an image grid, or a 2D scatter for toy data.
+
+Each writes to every TensorBoard logger (step = training batches) and, optionally, a PNG per epoch under
+``<log_dir>/samples/``.
+"""
+
+from pathlib import Path
+
+import lightning as L
+import torch
+from jsonargparse.typing import PositiveFloat, PositiveInt
+from lightning.pytorch.loggers import TensorBoardLogger
+from torch import Tensor
+from torchvision.utils import make_grid, save_image
+
+
+class SampleWriter(L.Callback):
+    """Every ``every_n_epochs`` training epochs, renders ``num_samples`` samples of fixed noise.
+
+    Args:
+        num_samples: Samples per picture.
+        every_n_epochs: Epoch interval.
+        seed: Seed of the fixed noise; the same pictures for the same generator, on any device.
+        save_png: Also save ``samples/epoch=NNN.png`` next to the run's logs.
+    """
+
+    tag = "samples"
+
+    def __init__(
+        self, num_samples: PositiveInt = 64, every_n_epochs: PositiveInt = 1, seed: int = 0, save_png: bool = True
+    ) -> None:
+        self.num_samples = num_samples
+        self.every_n_epochs = every_n_epochs
+        self.seed = seed
+        self.save_png = save_png
+
+    def render(self, samples: Tensor, trainer: L.Trainer) -> Tensor:
+        """Samples ``(N, *data_shape)`` on the CPU -> an image ``(3, H, W)`` in [0, 1]."""
+        raise NotImplementedError
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if (trainer.current_epoch + 1) % self.every_n_epochs or not trainer.is_global_zero:
+            return
+        noise = torch.randn(self.num_samples, pl_module.latent_dim, generator=torch.Generator().manual_seed(self.seed))
+        generator = pl_module.generator
+        was_training = generator.training
+        generator.eval()  # BatchNorm with running statistics, as at sampling time
+        with torch.no_grad():
+            samples = generator(noise.to(pl_module.device)).float().cpu()
+        generator.train(was_training)
+        image = self.render(samples, trainer)
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger):
+                logger.experiment.add_image(self.tag, image, global_step=pl_module.batches_trained)
+        if self.save_png:
+            folder = Path(trainer.log_dir or trainer.default_root_dir) / "samples"
+            folder.mkdir(parents=True, exist_ok=True)
+            save_image(image, folder / f"epoch={trainer.current_epoch:03d}.png")
+
+
+class ImageGrid(SampleWriter):
+    """Images in [-1, 1] on a grid of ``nrow`` columns (torchvision's ``make_grid``)."""
+
+    def __init__(
+        self,
+        num_samples: PositiveInt = 64,
+        nrow: PositiveInt = 8,
+        every_n_epochs: PositiveInt = 1,
+        seed: int = 0,
+        save_png: bool = True,
+    ) -> None:
+        super().__init__(num_samples=num_samples, every_n_epochs=every_n_epochs, seed=seed, save_png=save_png)
+        self.nrow = nrow
+
+    def render(self, samples: Tensor, trainer: L.Trainer) -> Tensor:
+        return make_grid(samples, nrow=self.nrow, normalize=True, value_range=(-1, 1))
+
+
+class PointCloud(SampleWriter):
+    """2D samples (red) over real data (grey) in the square [-extent, extent]^2, ``size`` pixels wide.
+
+    Args:
+        extent: Half-width of the plotted square.
+        size: Image side in pixels.
+    """
+
+    def __init__(
+        self,
+        num_samples: PositiveInt = 2500,
+        extent: PositiveFloat = 1.5,
+        size: PositiveInt = 256,
+        every_n_epochs: PositiveInt = 1,
+        seed: int = 0,
+        save_png: bool = True,
+    ) -> None:
+        super().__init__(num_samples=num_samples, every_n_epochs=every_n_epochs, seed=seed, save_png=save_png)
+        self.extent = extent
+        self.size = size
+
+    def _mask(self, points: Tensor) -> Tensor:
+        """Points ``(N, 2)`` -> ``(size, size)`` bool, True where a point falls; y grows upwards."""
+        pixel = ((points + self.extent) / (2 * self.extent) * (self.size - 1)).round().long()
+        pixel = pixel[((pixel >= 0) & (pixel < self.size)).all(1)]
+        mask = torch.zeros(self.size, self.size, dtype=torch.bool)
+        mask[self.size - 1 - pixel[:, 1], pixel[:, 0]] = True
+        return mask
+
+    def render(self, samples: Tensor, trainer: L.Trainer) -> Tensor:
+        image = torch.ones(3, self.size, self.size)
+        real = getattr(trainer.datamodule, "train_tensors", ())
+        if real:
+            image[:, self._mask(real[0][: self.num_samples])] = 0.7
+        fake = self._mask(samples)
+        image[:, fake] = torch.tensor([0.85, 0.1, 0.1]).unsqueeze(1)
+        return image

@@ -1,0 +1,94 @@
+"""Adversarial losses. Each is a small object with one interface, chosen in the config by ``class_path``.
+
+``d_loss(real, fake)`` and ``g_loss(fake)`` take the discriminator's raw outputs (logits / critic values),
+``(B,)`` each, and return a scalar to minimise. Means over the batch; the two D terms are summed.
+"""
+
+import torch.nn.functional as F
+from jsonargparse.typing import ClosedUnitInterval
+from torch import Tensor
+
+
+class GANLoss:
+    """Interface of every loss: the discriminator's and the generator's objective."""
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        """D's loss from its outputs on real ``(B,)`` and generated ``(B,)`` samples."""
+        raise NotImplementedError
+
+    def g_loss(self, fake: Tensor) -> Tensor:
+        """G's loss from D's outputs on generated samples ``(B,)``."""
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class NonSaturatingLoss(GANLoss):
+    """The notebook's BCE: D classifies real/fake, G maximises log D(G(z)) (Goodfellow et al. 2014, §3).
+
+    Args:
+        real_label: Target for real samples in D's loss; 0.9 is one-sided label smoothing (Salimans et al. 2016).
+    """
+
+    def __init__(self, real_label: ClosedUnitInterval = 1.0) -> None:
+        self.real_label = real_label
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        real_loss = F.binary_cross_entropy_with_logits(real, real.new_full(real.shape, self.real_label))
+        # BCE(x, 0) = softplus(x): no target tensor needed.
+        return real_loss + F.softplus(fake).mean()
+
+    def g_loss(self, fake: Tensor) -> Tensor:
+        return F.softplus(-fake).mean()  # BCE(x, 1)
+
+
+class MinimaxLoss(GANLoss):
+    """The original saturating game: G minimises log(1 - D(G(z))). D's loss is the BCE one."""
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        return F.softplus(-real).mean() + F.softplus(fake).mean()
+
+    def g_loss(self, fake: Tensor) -> Tensor:
+        return -F.softplus(fake).mean()  # log(1 - sigmoid(x)) = -softplus(x)
+
+
+class WassersteinLoss(GANLoss):
+    """WGAN critic loss (Arjovsky et al. 2017): D maximises E[D(real)] - E[D(fake)].
+
+    Needs a Lipschitz constraint: a :class:`~gan_manual.penalties.GradientPenalty` or weight clipping.
+    """
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        return fake.mean() - real.mean()
+
+    def g_loss(self, fake: Tensor) -> Tensor:
+        return -fake.mean()
+
+
+class HingeLoss(GANLoss):
+    """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): D is pushed to outputs beyond +-1 only."""
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        return F.relu(1.0 - real).mean() + F.relu(1.0 + fake).mean()
+
+    def g_loss(self, fake: Tensor) -> Tensor:
+        return -fake.mean()
+
+
+class LeastSquaresLoss(GANLoss):
+    """LSGAN (Mao et al. 2017): D regresses real to ``real_target``, fake to ``fake_target``; G pushes fakes to
+    ``g_target``. The defaults are the paper's 0-1 coding (a=0, b=1, c=1); -1, 1, 0 is its other choice.
+    """
+
+    def __init__(self, real_target: float = 1.0, fake_target: float = 0.0, g_target: float = 1.0) -> None:
+        self.real_target = real_target
+        self.fake_target = fake_target
+        self.g_target = g_target
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        return 0.5 * ((real - self.real_target) ** 2).mean() + 0.5 * ((fake - self.fake_target) ** 2).mean()
+
+    def g_loss(self, fake: Tensor) -> Tensor:
+        return 0.5 * ((fake - self.g_target) ** 2).mean()

@@ -1,0 +1,5 @@
+"""Networks. Any ``nn.Module`` can be injected by ``class_path``; these are the shipped ones."""
+
+from gan_manual.nets.mlp import MLPDiscriminator, MLPGenerator
+
+__all__ = ["MLPDiscriminator", "MLPGenerator"]

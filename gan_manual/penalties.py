@@ -1,0 +1,63 @@
+"""Regularisers of the discriminator, added to its loss as ``weight * penalty(...)``.
+
+Each is a callable ``(discriminator, real, fake, rng) -> scalar`` returning the unweighted penalty (it is logged
+as ``train/d_penalty``); ``weight`` is an attribute the system multiplies by. ``real`` and ``fake`` are
+``(B, *data_shape)``; ``fake`` is detached. ``rng`` is the system's noise generator, so runs stay reproducible.
+"""
+
+import torch
+from jsonargparse.typing import NonNegativeFloat
+from torch import Tensor, nn
+
+
+def _grad_norm_sq(discriminator: nn.Module, x: Tensor) -> Tensor:
+    """Squared L2 norm of dD/dx per sample, ``(B,)``, differentiable (``create_graph``) for the D step."""
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
+    return grad.flatten(1).pow(2).sum(1)
+
+
+class Penalty:
+    """Interface of every penalty; ``weight`` scales it in D's loss."""
+
+    def __init__(self, weight: NonNegativeFloat = 10.0) -> None:
+        self.weight = weight
+
+    def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
+        raise NotImplementedError
+
+    def __repr__(self) -> str:
+        args = ", ".join(f"{k}={v}" for k, v in vars(self).items())
+        return f"{type(self).__name__}({args})"
+
+
+class GradientPenalty(Penalty):
+    """WGAN-GP (Gulrajani et al. 2017, Alg. 1): E[(||grad D(x_hat)|| - target)^2] on random interpolates
+    x_hat = eps * real + (1 - eps) * fake, eps ~ U[0, 1] per sample. Meant for a Wasserstein critic; on a
+    BCE discriminator it is a different, also usable, regulariser (Kurach et al. 2019).
+
+    Args:
+        weight: lambda; the paper uses 10.
+        target: The norm pushed towards; 1 for 1-Lipschitz.
+    """
+
+    def __init__(self, weight: NonNegativeFloat = 10.0, target: float = 1.0) -> None:
+        super().__init__(weight)
+        self.target = target
+
+    def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
+        eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+        eps = torch.rand(eps_shape, generator=rng, device=real.device, dtype=real.dtype)
+        x_hat = torch.lerp(fake, real, eps)  # eps * real + (1 - eps) * fake
+        norm = (_grad_norm_sq(discriminator, x_hat) + 1e-12).sqrt()  # eps keeps sqrt's gradient finite at 0
+        return ((norm - self.target) ** 2).mean()
+
+
+class R1Penalty(Penalty):
+    """R1 (Mescheder et al. 2018): E[||grad D(real)||^2] on real samples only.
+
+    StyleGAN's ``gamma`` corresponds to ``weight = gamma / 2``.
+    """
+
+    def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
+        return _grad_norm_sq(discriminator, real).mean()

@@ -1,0 +1,249 @@
+"""The GAN system: one LightningModule with manual optimization; networks, loss, penalty, optimizers and
+schedulers are injected (chosen by ``class_path`` in the config).
+
+Counting: ``trainer.global_step`` is Lightning's count of *optimizer* steps, every G and every D step, so it
+grows by ``schedule.steps_per_batch()`` per batch (2 for the basic GAN, 6 for 5 D steps per G step). Logged
+metrics are indexed by training batch. ``max_steps`` and ``ModelCheckpoint(every_n_train_steps)`` count optimizer
+steps; prefer ``max_epochs``/``limit_train_batches`` and ``every_n_epochs``. The batch count that drives the
+schedule is :attr:`GAN.batches_trained`, saved in checkpoints.
+"""
+
+from typing import Any, Literal, Optional
+
+import lightning as L
+import torch
+from jsonargparse import lazy_instance
+from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
+from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
+from lightning.pytorch.utilities import rank_zero_info
+from torch import Tensor, nn
+
+from gan_manual.losses import GANLoss, NonSaturatingLoss
+from gan_manual.penalties import Penalty
+from gan_manual.rolling import EpochMeans, RollingMean
+from gan_manual.schedule import Order, Schedule
+
+
+class GAN(L.LightningModule):
+    """A generator and a discriminator trained against each other, step by step as :class:`Schedule` says.
+
+    Args:
+        generator: Maps ``(B, latent_dim)`` noise to ``(B, *data_shape)`` samples; exposes ``latent_dim``.
+        discriminator: Maps ``(B, *data_shape)`` to raw scores ``(B,)`` (logits, or critic values).
+        loss: The adversarial objective of both networks.
+        penalty: Optional regulariser added to D's loss as ``penalty.weight * penalty(...)``.
+        g_optimizer, d_optimizer: Build each network's optimizer from its parameters.
+        g_scheduler, d_scheduler: Optional LR schedulers, stepped once per ``scheduler_interval``.
+        scheduler_interval: ``batch``: after every training batch; ``epoch``: after every training epoch.
+        d_steps_per_g_step: D steps in one cycle (see :mod:`gan_manual.schedule`).
+        d_warmup_batches: First batches on which only D trains.
+        order: G's step before (``g_then_d``) or after (``d_then_g``) the cycle's D steps.
+        reuse_batch: All D steps of a cycle on one real batch (the notebook's advanced loop) instead of a fresh
+            batch per D step (WGAN-GP's algorithm).
+        g_clip_norm, d_clip_norm: Clip each network's total gradient norm to this value before its step.
+        d_weight_clip: Clamp D's weights to [-c, c] after each D step (the original WGAN's constraint; 0.01).
+        rolling_window: Also log means of the losses over the last this-many steps; 0 turns them off.
+    """
+
+    def __init__(
+        self,
+        generator: nn.Module,
+        discriminator: nn.Module,
+        loss: GANLoss = lazy_instance(NonSaturatingLoss),
+        penalty: Optional[Penalty] = None,
+        g_optimizer: OptimizerCallable = torch.optim.Adam,
+        d_optimizer: OptimizerCallable = torch.optim.Adam,
+        g_scheduler: Optional[LRSchedulerCallable] = None,
+        d_scheduler: Optional[LRSchedulerCallable] = None,
+        scheduler_interval: Literal["batch", "epoch"] = "epoch",
+        d_steps_per_g_step: PositiveInt = 1,
+        d_warmup_batches: NonNegativeInt = 0,
+        order: Order = "d_then_g",
+        reuse_batch: bool = False,
+        g_clip_norm: Optional[PositiveFloat] = None,
+        d_clip_norm: Optional[PositiveFloat] = None,
+        d_weight_clip: Optional[PositiveFloat] = None,
+        rolling_window: NonNegativeInt = 0,
+    ) -> None:
+        super().__init__()
+        # Under the CLI this records the parsed config (class paths and arguments), not the module objects, so a
+        # checkpoint rebuilds the system alone: GAN.load_from_checkpoint(path).
+        self.save_hyperparameters()
+        self.automatic_optimization = False
+        self.generator = generator
+        self.discriminator = discriminator
+        self.loss = loss
+        self.penalty = penalty
+        self.g_optimizer = g_optimizer
+        self.d_optimizer = d_optimizer
+        self.g_scheduler = g_scheduler
+        self.d_scheduler = d_scheduler
+        self.scheduler_interval = scheduler_interval
+        self.schedule = Schedule(d_steps_per_g_step, d_warmup_batches, order, reuse_batch)
+        self.g_clip_norm = g_clip_norm
+        self.d_clip_norm = d_clip_norm
+        self.d_weight_clip = d_weight_clip
+        self.rolling = nn.ModuleDict(
+            {name: RollingMean(rolling_window) for name in ("d_loss", "g_loss")} if rolling_window else {}
+        )
+        self._epoch_means = EpochMeans()
+        #: Training batches seen over the run; drives the schedule (checkpointed).
+        self.batches_trained = 0
+        self._train_rng: Optional[torch.Generator] = None
+        self._eval_rng: Optional[torch.Generator] = None
+        self._resumed_rng_state: Optional[Tensor] = None
+
+    @property
+    def latent_dim(self) -> int:
+        return self.generator.latent_dim
+
+    def forward(self, z: Tensor) -> Tensor:
+        """Noise ``(B, latent_dim)`` -> samples ``(B, *data_shape)``."""
+        return self.generator(z)
+
+    def sample(self, n: int, rng: Optional[torch.Generator] = None) -> Tensor:
+        """``n`` samples ``(n, *data_shape)`` from fresh noise drawn with ``rng``."""
+        z = torch.randn(n, self.latent_dim, device=self.device, generator=rng)
+        return self.generator(z)
+
+    # ------------------------------------------------------------------------------------------------ training
+
+    def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        real = batch[0]
+        g_opt, d_opt = self.optimizers()
+        logs: dict[str, Tensor] = {}
+        for network in self.schedule.steps(self.batches_trained):
+            if network == "d":
+                logs.update(self._discriminator_step(real, d_opt))
+            else:
+                logs.update(self._generator_step(real.shape[0], g_opt))
+        logs.update({f"{k}_rolling": mean(logs[k]) for k, mean in self.rolling.items() if k in logs})
+        self._epoch_means.add(logs)
+        # Lightning writes step metrics every log_every_n_steps batches (its step axis counts batches); logging
+        # only then keeps self.log's per-call cost off the other batches.
+        if (self.batches_trained + 1) % self.trainer.log_every_n_steps == 0:
+            self.log_dict({f"train/{k}": v for k, v in logs.items()}, on_step=True, on_epoch=False, prog_bar=True)
+        self.batches_trained += 1
+        if self.scheduler_interval == "batch":
+            self._step_schedulers()
+
+    def _discriminator_step(self, real: Tensor, opt: Any) -> dict[str, Tensor]:
+        with torch.no_grad():
+            fake = self.sample(real.shape[0], self._train_rng)
+        real_out, fake_out = self.discriminator(real), self.discriminator(fake)
+        loss = self.loss.d_loss(real_out, fake_out)
+        logs = {"d_loss": loss.detach(), "d_real": real_out.detach().mean(), "d_fake": fake_out.detach().mean()}
+        if self.penalty is not None:
+            penalty = self.penalty(self.discriminator, real, fake, self._train_rng)
+            loss = loss + self.penalty.weight * penalty
+            logs["d_penalty"] = penalty.detach()
+        opt.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        if self.d_clip_norm is not None:
+            self.clip_gradients(opt, gradient_clip_val=self.d_clip_norm, gradient_clip_algorithm="norm")
+        opt.step()
+        if self.d_weight_clip is not None:
+            with torch.no_grad():
+                for p in self.discriminator.parameters():
+                    p.clamp_(-self.d_weight_clip, self.d_weight_clip)
+        return logs
+
+    def _generator_step(self, batch_size: int, opt: Any) -> dict[str, Tensor]:
+        # D's weights need no gradient here: skipping them saves a third of D's backward pass.
+        self.discriminator.requires_grad_(False)
+        loss = self.loss.g_loss(self.discriminator(self.sample(batch_size, self._train_rng)))
+        opt.zero_grad(set_to_none=True)
+        self.manual_backward(loss)
+        self.discriminator.requires_grad_(True)
+        if self.g_clip_norm is not None:
+            self.clip_gradients(opt, gradient_clip_val=self.g_clip_norm, gradient_clip_algorithm="norm")
+        opt.step()
+        return {"g_loss": loss.detach()}
+
+    def _step_schedulers(self) -> None:
+        schedulers = self.lr_schedulers()
+        for scheduler in schedulers if isinstance(schedulers, list) else [schedulers] if schedulers else []:
+            scheduler.step()
+
+    def on_fit_start(self) -> None:
+        # A generator of its own for noise and interpolation: the run's randomness does not depend on what else
+        # draws from the global RNG (validation, callbacks), and its state can be checkpointed.
+        self._train_rng = torch.Generator(self.device).manual_seed(torch.initial_seed() + self.global_rank)
+        if self._resumed_rng_state is not None:
+            self._train_rng.set_state(self._resumed_rng_state)
+        if self.trainer.max_steps > 0:
+            per_batch = self.schedule.steps_per_batch()
+            rank_zero_info(
+                f"max_steps={self.trainer.max_steps} counts optimizer steps, {per_batch:g} per batch with this "
+                f"schedule: training stops after about {self.trainer.max_steps / per_batch:.0f} batches"
+            )
+
+    def on_train_epoch_end(self) -> None:
+        means = self._epoch_means.pop()
+        self.log_dict({f"train/{k}_epoch": v for k, v in means.items() if not k.endswith("_rolling")}, on_epoch=True)
+        if self.scheduler_interval == "epoch":
+            self._step_schedulers()
+
+    # ---------------------------------------------------------------------------------- validation and testing
+
+    def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch[0], "val")
+
+    def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
+        self._evaluate(batch[0], "test")
+
+    def _evaluate(self, real: Tensor, split: str) -> None:
+        """D's view of held-out real data against fresh fakes; D(real) drifting from train is D overfitting."""
+        real_out = self.discriminator(real)
+        fake_out = self.discriminator(self.sample(real.shape[0], self._eval_rng))
+        metrics = {
+            "d_loss": self.loss.d_loss(real_out, fake_out),
+            "g_loss": self.loss.g_loss(fake_out),
+            "d_real": real_out.mean(),
+            "d_fake": fake_out.mean(),
+        }
+        self.log_dict({f"{split}/{k}": v for k, v in metrics.items()}, batch_size=real.shape[0])
+
+    def on_validation_epoch_start(self) -> None:
+        self._eval_rng = self._fresh_eval_rng()
+
+    def on_test_epoch_start(self) -> None:
+        self._eval_rng = self._fresh_eval_rng()
+
+    def _fresh_eval_rng(self) -> torch.Generator:
+        """The same noise at every evaluation, so epochs compare on equal terms."""
+        return torch.Generator(self.device).manual_seed(torch.initial_seed() + 1_000_003 + self.global_rank)
+
+    # -------------------------------------------------------------------------------------------------- predict
+
+    def predict_step(self, batch: tuple[Tensor], batch_idx: int) -> Tensor:
+        """One sample ``(*data_shape)`` per index in ``batch``: returns ``(B, *data_shape)``."""
+        return self.sample(batch[0].shape[0], self._eval_rng)
+
+    def on_predict_epoch_start(self) -> None:
+        self._eval_rng = self._fresh_eval_rng()
+
+    # --------------------------------------------------------------------------------------------- optimizers
+
+    def configure_optimizers(self) -> Any:
+        """Optimizer 0 is G's, 1 is D's; schedulers are named ``lr-g``/``lr-d`` for LearningRateMonitor."""
+        g_opt = self.g_optimizer(self.generator.parameters())
+        d_opt = self.d_optimizer(self.discriminator.parameters())
+        schedulers = [
+            {"scheduler": build(opt), "name": name, "interval": "step" if self.scheduler_interval == "batch" else "epoch"}
+            for build, opt, name in ((self.g_scheduler, g_opt, "lr-g"), (self.d_scheduler, d_opt, "lr-d"))
+            if build is not None
+        ]
+        return [g_opt, d_opt], schedulers
+
+    # ------------------------------------------------------------------------------------------- checkpointing
+
+    def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        checkpoint["gan_manual"] = {"batches_trained": self.batches_trained}
+        if self._train_rng is not None:
+            checkpoint["gan_manual"]["train_rng"] = self._train_rng.get_state()
+
+    def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        state = checkpoint.get("gan_manual", {})
+        self.batches_trained = state.get("batches_trained", 0)
+        self._resumed_rng_state = state.get("train_rng")
