@@ -23,7 +23,12 @@ def _one_line(message: str) -> str:
     reasons = [line.strip(" -") for line in message.splitlines() if not noise.match(line.strip(" -"))]
     # "Expected a path but X ... invalid" is jsonargparse's guess that X was a file; the other reason says more.
     specific = [r for r in reasons if not r.startswith("Expected a path but")] or reasons or [message]
-    return f"{key}: {specific[-1]}" if key else specific[-1]
+    reason = specific[-1]
+    unknown = re.match(r"Option '([^']+)' is not accepted", reason)
+    if unknown:  # name the full key, and where the accepted ones are listed
+        key = f"{key}.{unknown.group(1)}" if key else unknown.group(1)
+        reason += f" (--{key.split('.')[0]}.help CLASS_PATH lists the accepted ones)"
+    return f"{key}: {reason}" if key else reason
 
 
 class _Parser(LightningArgumentParser):

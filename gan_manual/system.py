@@ -20,7 +20,7 @@ from torch import Tensor, nn
 
 from gan_manual.losses import GANLoss, NonSaturatingLoss
 from gan_manual.penalties import Penalty
-from gan_manual.rolling import EpochMeans, RollingMean
+from gan_manual.rolling import Means, RollingMean
 from gan_manual.schedule import Order, Schedule
 
 
@@ -86,7 +86,7 @@ class GAN(L.LightningModule):
         self.rolling = nn.ModuleDict(
             {name: RollingMean(rolling_window) for name in ("d_loss", "g_loss")} if rolling_window else {}
         )
-        self._epoch_means = EpochMeans()
+        self._epoch_means, self._window_means = Means(), Means()
         #: Training batches seen over the run; drives the schedule (checkpointed).
         self.batches_trained = 0
         self._train_rng: Optional[torch.Generator] = None
@@ -117,11 +117,14 @@ class GAN(L.LightningModule):
                 logs.update(self._discriminator_step(real, d_opt))
             else:
                 logs.update(self._generator_step(real.shape[0], g_opt))
-        logs.update({f"{k}_rolling": mean(logs[k]) for k, mean in self.rolling.items() if k in logs})
         self._epoch_means.add(logs)
-        # Lightning writes step metrics every log_every_n_steps batches (its step axis counts batches); logging
-        # only then keeps self.log's per-call cost off the other batches.
+        self._window_means.add(logs)
+        rolling = {f"{k}_rolling": mean(logs[k]) for k, mean in self.rolling.items() if k in logs}
+        # Lightning writes step metrics every log_every_n_steps batches (its step axis counts batches). Logging
+        # then, the means over the batches since the last write, keeps self.log's cost off the other batches and
+        # gives every metric a value even when its network did not step on the written batch.
         if (self.batches_trained + 1) % self.trainer.log_every_n_steps == 0:
+            logs = {**self._window_means.pop(), **rolling}
             self.log_dict({f"train/{k}": v for k, v in logs.items()}, on_step=True, on_epoch=False, prog_bar=True)
         self.batches_trained += 1
         if self.scheduler_interval == "batch":
@@ -168,7 +171,7 @@ class GAN(L.LightningModule):
     def on_fit_start(self) -> None:
         # A generator of its own for noise and interpolation: the run's randomness does not depend on what else
         # draws from the global RNG (validation, callbacks), and its state can be checkpointed.
-        self._train_rng = torch.Generator(self.device).manual_seed(torch.initial_seed() + self.global_rank)
+        self._train_rng = torch.Generator(self.device).manual_seed((torch.initial_seed() + self.global_rank) % 2**63)
         if self._resumed_rng_state is not None:
             self._train_rng.set_state(self._resumed_rng_state)
         if self.trainer.max_steps > 0:
@@ -180,7 +183,7 @@ class GAN(L.LightningModule):
 
     def on_train_epoch_end(self) -> None:
         means = self._epoch_means.pop()
-        self.log_dict({f"train/{k}_epoch": v for k, v in means.items() if not k.endswith("_rolling")}, on_epoch=True)
+        self.log_dict({f"train/{k}_epoch": v for k, v in means.items()}, on_epoch=True)
         if self.scheduler_interval == "epoch":
             self._step_schedulers()
 
@@ -212,7 +215,7 @@ class GAN(L.LightningModule):
 
     def _fresh_eval_rng(self) -> torch.Generator:
         """The same noise at every evaluation, so epochs compare on equal terms."""
-        return torch.Generator(self.device).manual_seed(torch.initial_seed() + 1_000_003 + self.global_rank)
+        return torch.Generator(self.device).manual_seed((torch.initial_seed() + 1_000_003 + self.global_rank) % 2**63)
 
     # -------------------------------------------------------------------------------------------------- predict
 

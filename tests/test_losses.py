@@ -1,0 +1,64 @@
+"""Each loss against values computed by hand with the math module."""
+
+import math
+
+import pytest
+import torch
+
+from gan_manual.losses import HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
+
+REAL = torch.tensor([2.0, -1.0])
+FAKE = torch.tensor([0.5, -3.0])
+
+
+def softplus(x: float) -> float:
+    return math.log1p(math.exp(x))
+
+
+def mean(*xs: float) -> float:
+    return sum(xs) / len(xs)
+
+
+CASES = [
+    # loss, expected D loss, expected G loss
+    (
+        NonSaturatingLoss(),
+        mean(softplus(-2.0), softplus(1.0)) + mean(softplus(0.5), softplus(-3.0)),
+        mean(softplus(-0.5), softplus(3.0)),
+    ),
+    (
+        MinimaxLoss(),
+        mean(softplus(-2.0), softplus(1.0)) + mean(softplus(0.5), softplus(-3.0)),
+        -mean(softplus(0.5), softplus(-3.0)),
+    ),
+    (WassersteinLoss(), mean(0.5, -3.0) - mean(2.0, -1.0), -mean(0.5, -3.0)),
+    (HingeLoss(), mean(0.0, 2.0) + mean(1.5, 0.0), -mean(0.5, -3.0)),
+    (LeastSquaresLoss(), 0.5 * mean(1.0, 4.0) + 0.5 * mean(0.25, 9.0), 0.5 * mean(0.25, 16.0)),
+    (
+        LeastSquaresLoss(real_target=1.0, fake_target=-1.0, g_target=0.0),
+        0.5 * mean(1.0, 4.0) + 0.5 * mean(2.25, 4.0),
+        0.5 * mean(0.25, 9.0),
+    ),
+]
+
+
+@pytest.mark.parametrize("loss, d_expected, g_expected", CASES, ids=lambda c: repr(c) if not isinstance(c, float) else "")
+def test_loss_values(loss, d_expected, g_expected):
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(d_expected, rel=1e-6)
+    assert loss.g_loss(FAKE).item() == pytest.approx(g_expected, rel=1e-6)
+
+
+def test_label_smoothing_targets_real_label():
+    # BCE(x, 0.9) = 0.9 * softplus(-x) + 0.1 * softplus(x)
+    smoothed = NonSaturatingLoss(real_label=0.9).d_loss(REAL, FAKE).item()
+    real_part = mean(*(0.9 * softplus(-x) + 0.1 * softplus(x) for x in (2.0, -1.0)))
+    assert smoothed == pytest.approx(real_part + mean(softplus(0.5), softplus(-3.0)), rel=1e-6)
+
+
+def test_losses_are_differentiable_scalars():
+    real, fake = REAL.clone().requires_grad_(), FAKE.clone().requires_grad_()
+    for loss, _, _ in CASES:
+        value = loss.d_loss(real, fake) + loss.g_loss(fake)
+        assert value.shape == ()
+        grads = torch.autograd.grad(value, (real, fake))
+        assert all(torch.isfinite(g).all() for g in grads)
