@@ -115,7 +115,8 @@ def main() -> None:
     print(f"threads={torch.get_num_threads()} batches={args.batches - args.warmup} timed x {args.repeats} repeats")
     print(f"bare PyTorch loop : {b:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in bare)})")
     print(f"gan_manual CLI    : {l:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in lit)})")
-    print(f"ratio             : {l / b:.3f}")
+    paired = sorted(x / y for x, y in zip(lit, bare))
+    print(f"ratio             : {l / b:.3f}   (median of medians; run by run: {', '.join(f'{r:.2f}' for r in paired)})")
 
 
 if __name__ == "__main__":
