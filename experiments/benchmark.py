@@ -111,12 +111,12 @@ def main() -> None:
         for _ in range(args.repeats):
             bare.append(bare_loop(args.root, args.batches, args.warmup))
             lit.append(lightning_loop(args.root, args.batches, args.warmup, out))
-    b, l = statistics.median(bare), statistics.median(lit)
+    b, c = statistics.median(bare), statistics.median(lit)
     print(f"threads={torch.get_num_threads()} batches={args.batches - args.warmup} timed x {args.repeats} repeats")
     print(f"bare PyTorch loop : {b:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in bare)})")
-    print(f"gan_manual CLI    : {l:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in lit)})")
+    print(f"gan_manual CLI    : {c:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in lit)})")
     paired = sorted(x / y for x, y in zip(lit, bare))
-    print(f"ratio             : {l / b:.3f}   (median of medians; run by run: {', '.join(f'{r:.2f}' for r in paired)})")
+    print(f"ratio             : {c / b:.3f}   (median of medians; run by run: {', '.join(f'{r:.2f}' for r in paired)})")
 
 
 if __name__ == "__main__":

@@ -232,8 +232,10 @@ class GAN(L.LightningModule):
         """Optimizer 0 is G's, 1 is D's; schedulers are named ``lr-g``/``lr-d`` for LearningRateMonitor."""
         g_opt = self.g_optimizer(self.generator.parameters())
         d_opt = self.d_optimizer(self.discriminator.parameters())
+        interval = "step" if self.scheduler_interval == "batch" else "epoch"
         schedulers = [
-            {"scheduler": build(opt), "name": name, "interval": "step" if self.scheduler_interval == "batch" else "epoch"}
+            # "interval" tells LearningRateMonitor when to log; the system steps the schedulers itself.
+            {"scheduler": build(opt), "name": name, "interval": interval}
             for build, opt, name in ((self.g_scheduler, g_opt, "lr-g"), (self.d_scheduler, d_opt, "lr-d"))
             if build is not None
         ]

@@ -42,7 +42,7 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("loss, d_expected, g_expected", CASES, ids=lambda c: repr(c) if not isinstance(c, float) else "")
+@pytest.mark.parametrize("loss, d_expected, g_expected", CASES, ids=[repr(c[0]) for c in CASES])
 def test_loss_values(loss, d_expected, g_expected):
     assert loss.d_loss(REAL, FAKE).item() == pytest.approx(d_expected, rel=1e-6)
     assert loss.g_loss(FAKE).item() == pytest.approx(g_expected, rel=1e-6)

@@ -55,7 +55,8 @@ class StepRecorder(L.Callback):
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx):
         g, d = self._flat(pl_module.generator), self._flat(pl_module.discriminator)
-        self.changed.append(("g" if not torch.equal(g, self.before[0]) else "") + ("d" if not torch.equal(d, self.before[1]) else ""))
+        g_changed, d_changed = not torch.equal(g, self.before[0]), not torch.equal(d, self.before[1])
+        self.changed.append("g" * g_changed + "d" * d_changed)
 
 
 def toy_gan(**kwargs) -> GAN:

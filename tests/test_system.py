@@ -36,7 +36,8 @@ def _d_update_norm(**kwargs) -> float:
     model = toy_gan(d_warmup_batches=1, **kwargs)
     before = [p.detach().clone() for p in model.discriminator.parameters()]
     fit(model, batches=1)
-    return torch.cat([(p.detach() - b).flatten() for p, b in zip(model.discriminator.parameters(), before)]).norm().item()
+    after = model.discriminator.parameters()
+    return torch.cat([(p.detach() - b).flatten() for p, b in zip(after, before)]).norm().item()
 
 
 def test_gradient_norm_clipping():

@@ -1,0 +1,14 @@
+"""Datamodules. Each sets ``data_shape`` and serves ``(samples, labels)`` batches from memory."""
+
+from gan_manual.data.base import InMemoryDataModule
+from gan_manual.data.mnist import FashionMNISTDataModule, MNISTDataModule
+from gan_manual.data.toy import GaussianMixtureDataModule, GridDataModule, RingDataModule
+
+__all__ = [
+    "FashionMNISTDataModule",
+    "GaussianMixtureDataModule",
+    "GridDataModule",
+    "InMemoryDataModule",
+    "MNISTDataModule",
+    "RingDataModule",
+]

@@ -1,0 +1,50 @@
+"""The datamodule base: tensors in memory, seeded batches, and the sample shape the CLI links to the nets."""
+
+from typing import Optional
+
+import lightning as L
+import torch
+from jsonargparse.typing import PositiveInt
+from torch import Tensor
+from torch.utils.data import DataLoader
+
+from gan_manual.data.loader import batch_loader
+
+
+class InMemoryDataModule(L.LightningDataModule):
+    """Subclasses fill ``self.train_tensors`` and ``self.eval_tensors`` (``(samples, labels)``) in ``setup``.
+
+    Args:
+        batch_size: Samples per training batch; the last incomplete batch of an epoch is dropped.
+        seed: Seed of the shuffling (and of generated data); None takes the run's ``seed_everything``.
+        num_predict: How many samples ``predict`` generates.
+    """
+
+    #: Shape of one sample, ``(C, H, W)`` or ``(2,)``; the CLI links it to the networks' ``data_shape``.
+    data_shape: tuple[int, ...]
+
+    def __init__(self, batch_size: PositiveInt = 64, seed: Optional[int] = None, num_predict: PositiveInt = 64) -> None:
+        super().__init__()
+        self.batch_size = batch_size
+        self.seed = seed
+        self.num_predict = num_predict
+        self.train_tensors: tuple[Tensor, ...] = ()
+        self.eval_tensors: tuple[Tensor, ...] = ()
+
+    def resolved_seed(self) -> int:
+        """``seed``, or the seed that ``seed_everything`` gave torch."""
+        return self.seed if self.seed is not None else torch.initial_seed()
+
+    def train_dataloader(self) -> DataLoader:
+        return batch_loader(self.train_tensors, self.batch_size, self.resolved_seed(), shuffle=True, drop_last=True)
+
+    def val_dataloader(self) -> DataLoader:
+        return batch_loader(self.eval_tensors, self.batch_size, 0, shuffle=False, drop_last=False)
+
+    def test_dataloader(self) -> DataLoader:
+        return self.val_dataloader()
+
+    def predict_dataloader(self) -> DataLoader:
+        """Batches of sample indices; the model draws one sample per index."""
+        indices = (torch.arange(self.num_predict),)
+        return batch_loader(indices, self.batch_size, 0, shuffle=False, drop_last=False)

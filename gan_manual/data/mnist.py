@@ -1,0 +1,105 @@
+"""MNIST and Fashion-MNIST from torchvision's files, served as in-memory uint8 batches scaled on the device."""
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from jsonargparse.typing import PositiveInt
+from torch import Tensor
+from torchvision import datasets
+
+from gan_manual.data.base import InMemoryDataModule
+from gan_manual.errors import ConfigError
+
+DATA_ENV = "GAN_MANUAL_DATA"
+
+
+def default_root() -> Path:
+    """``$GAN_MANUAL_DATA`` if set, else ``./data``."""
+    return Path(os.environ.get(DATA_ENV) or "data")
+
+
+class MNISTDataModule(InMemoryDataModule):
+    """MNIST in torchvision's layout (``<root>/MNIST/raw/``), downloaded by torchvision when asked.
+
+    Batches are ``(images, labels)``: images ``(B, 1, 28, 28)`` float in [-1, 1], labels ``(B,)`` int64. The
+    whole split lives in memory as uint8 (47 MB for MNIST's 60k); each batch is one slice, converted to float
+    after the transfer to the device (4x less to copy than float).
+
+    Args:
+        root: Folder holding ``MNIST/raw/``; None means ``$GAN_MANUAL_DATA``, else ``./data``.
+        download: Fetch the files with torchvision's downloader when they are missing.
+        batch_size, seed, num_predict: As in :class:`InMemoryDataModule`.
+    """
+
+    dataset_class: Any = datasets.MNIST
+    data_shape = (1, 28, 28)
+
+    def __init__(
+        self,
+        root: Optional[str] = None,
+        download: bool = False,
+        batch_size: PositiveInt = 64,
+        seed: Optional[int] = None,
+        num_predict: PositiveInt = 64,
+    ) -> None:
+        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict)
+        self.root = Path(root) if root is not None else default_root()
+        self.download = download
+        if not download and not self._exists():
+            # Checked here, at instantiation, so the CLI reports it before any run directory is made.
+            raise ConfigError(
+                f"data.root: no {self._name()} files in {self._raw_folder().resolve()}; point --data.root "
+                f"(or ${DATA_ENV}) at the folder that holds {self._name()}/raw/, or pass --data.download=true"
+            )
+
+    def _name(self) -> str:
+        return self.dataset_class.__name__
+
+    def _raw_folder(self) -> Path:
+        return self.root / self._name() / "raw"
+
+    def _exists(self) -> bool:
+        return all((self._raw_folder() / os.path.splitext(os.path.basename(url))[0]).is_file()
+                   for url, _ in self.dataset_class.resources)
+
+    def prepare_data(self) -> None:
+        if self._exists():
+            return
+        folders = (self.root, self.root / self._name(), self._raw_folder())
+        created = [folder for folder in folders if not folder.exists()]
+        try:
+            for train in (True, False):
+                self.dataset_class(str(self.root), train=train, download=True)
+        except Exception as err:  # torchvision raises URLError/RuntimeError/OSError depending on the failure
+            if created:  # a failed download leaves nothing behind: what torchvision made here was new
+                shutil.rmtree(created[0], ignore_errors=True)
+            raise ConfigError(
+                f"data.root: {self._name()} is not in {self._raw_folder().resolve()} and the download failed "
+                f"({type(err).__name__}); without network, put the four raw files there or point --data.root "
+                f"(or ${DATA_ENV}) at a folder holding {self._name()}/raw/"
+            ) from err
+
+    def setup(self, stage: str) -> None:
+        if not self.train_tensors:
+            self.train_tensors = self._load(train=True)
+            self.eval_tensors = self._load(train=False)
+
+    def _load(self, train: bool) -> tuple[Tensor, Tensor]:
+        split = self.dataset_class(str(self.root), train=train, download=False)
+        return split.data.unsqueeze(1), split.targets
+
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        if self.trainer is not None and self.trainer.predicting:
+            return batch
+        images, labels = batch
+        # uint8 [0, 255] -> float [-1, 1], on the device, once per batch.
+        return images.to(torch.get_default_dtype()).div_(127.5).sub_(1.0), labels
+
+
+class FashionMNISTDataModule(MNISTDataModule):
+    """Fashion-MNIST (Xiao et al. 2017) through the same code: ``<root>/FashionMNIST/raw/``."""
+
+    dataset_class = datasets.FashionMNIST
