@@ -111,7 +111,7 @@ class GAN(L.LightningModule):
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         real = batch[0]
         g_opt, d_opt = self.optimizers()
-        logs: dict[str, Tensor] = {}
+        logs: dict[str, Tensor] = {}  # with several D steps on one batch, the last one's values are kept
         for network in self.schedule.steps(self.batches_trained):
             if network == "d":
                 logs.update(self._discriminator_step(real, d_opt))
