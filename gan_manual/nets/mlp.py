@@ -83,6 +83,3 @@ class MLPDiscriminator(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         """``x: (B, *data_shape)`` -> logits ``(B,)``."""
         return self.net(x).squeeze(1)
-
-
-__all__ = ["MLPDiscriminator", "MLPGenerator"]
