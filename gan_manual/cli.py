@@ -1,16 +1,26 @@
 """``python -m gan_manual``: Lightning's CLI in subclass mode, with the data shape linked into the networks and
 user errors reported as one line."""
 
+import os
 import re
 import sys
+from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 import lightning as L
+import yaml
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
 
+from gan_manual import resume
+from gan_manual.callbacks.guard import DivergenceError, DivergenceGuard
 from gan_manual.errors import ConfigError
 from gan_manual.system import GAN
+
+#: Lightning's DDP strategy names -> the same with find_unused_parameters=True (see GANCLI.before_instantiate).
+_DDP_FOR_GANS = {
+    name: f"{name}_find_unused_parameters_true" for name in ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
+}
 
 
 def _one_line(message: str) -> str:
@@ -68,6 +78,97 @@ class GANCLI(LightningCLI):
             parser.link_arguments(
                 "data.data_shape", f"model.init_args.{net}.init_args.data_shape", apply_on="instantiate"
             )
+        # On in every run, whatever the config's callback list: --divergence_guard.action=skip|off changes it.
+        parser.add_lightning_class_args(DivergenceGuard, "divergence_guard")
+        # Every checkpoint is written atomically (a kill mid-save leaves the previous file whole).
+        parser.set_defaults({"trainer.plugins": [{"class_path": "gan_manual.checkpoint_io.AtomicCheckpointIO"}]})
+
+    # ---------------------------------------------------------------------------------------------- resuming
+
+    def _parse_ckpt_path(self) -> None:
+        """Replaces Lightning's version, which overwrites the model's config with the checkpoint's, silently.
+
+        Here ``ckpt_path: last`` means the newest ``last.ckpt`` of this config's runs (Lightning's would look in
+        the new run's own, empty folder and train from scratch), the file is checked before anything runs, and
+        differences to the checkpoint's config are reported with the value that wins (see :mod:`resume`).
+        """
+        subcommand = self.config.get("subcommand")
+        if not subcommand:
+            return
+        config = self.config[subcommand]
+        self._checkpoint = None
+        if config.get("ckpt_path") == "last":
+            folders = self._output_folders(config)
+            found = resume.find_last(folders)
+            if found is None:  # not an error: a job script can always pass --ckpt_path last
+                resume.note(f"ckpt_path: no last.ckpt under {', '.join(map(str, folders))}: starting from scratch")
+            config.ckpt_path = str(found) if found else None
+        path = config.get("ckpt_path")
+        if not path or path in ("best", "hpc", "registry") or "://" in path:
+            return
+        self._checkpoint = resume.read_checkpoint(path)
+        if subcommand == "fit":
+            resume.note(f"resume: from {path}")
+        dumped = yaml.safe_load(self.parser.dump(self.config, skip_link_targets=False, skip_none=False))
+        resume.report_differences(self._checkpoint, dumped[subcommand], path, fitting=subcommand == "fit")
+
+    @staticmethod
+    def _output_folders(config: Any) -> list[Path]:
+        """Where this config's runs write: each logger's ``save_dir/name``, else ``default_root_dir``."""
+        trainer = config.trainer
+        loggers = trainer.get("logger")
+        loggers = loggers if isinstance(loggers, list) else [loggers]
+        folders = []
+        for logger in loggers:
+            init = getattr(logger, "init_args", None) if logger not in (None, True, False) else None
+            if init is not None and init.get("save_dir"):
+                folders.append(Path(init.save_dir) / str(init.get("name") or ""))
+        root = Path(trainer.get("default_root_dir") or os.getcwd())
+        return folders or [root / "lightning_logs", root / "checkpoints"]
+
+    def before_instantiate_classes(self) -> None:
+        config = self.config[self.config.subcommand]
+        strategy = config.trainer.get("strategy")
+        # A GAN's backward passes each reach one network only. DDP's default find_unused_parameters=False then
+        # stops at the first step ("parameters that were not used in producing the loss"), so the plain DDP
+        # names get find_unused_parameters=True, which marks the other network's parameters as done.
+        if isinstance(strategy, str) and strategy in _DDP_FOR_GANS:
+            resume.note(f"trainer.strategy: {strategy} -> {_DDP_FOR_GANS[strategy]} (each backward of a GAN reaches "
+                        "one network only)")
+            config.trainer.strategy = _DDP_FOR_GANS[strategy]
+        elif isinstance(strategy, str) and strategy.endswith("find_unused_parameters_false"):
+            raise ConfigError(
+                f"trainer.strategy: {strategy} cannot train a GAN (each backward reaches one network only); "
+                f"use {strategy[: -len('false')]}true or ddp"
+            )
+
+    def _before_run(self) -> None:
+        """Before anything is written: the outputs can be written, and the checkpoint holds this model."""
+        for key, folder in self._writable_folders():
+            _check_writable(key, Path(folder))
+        if self._checkpoint is not None:
+            resume.check_same_model(self.model, self._checkpoint, self.config[self.subcommand].ckpt_path)
+            self._checkpoint = None  # free the memory before the trainer loads it again
+
+    def _writable_folders(self) -> list[tuple[str, str]]:
+        folders = [("trainer.default_root_dir", self.trainer.default_root_dir)]
+        folders += [("trainer.logger.init_args.save_dir", lg.save_dir) for lg in self.trainer.loggers if lg.save_dir]
+        folders += [("ModelCheckpoint.dirpath", cb.dirpath) for cb in self.trainer.checkpoint_callbacks
+                    if getattr(cb, "dirpath", None)]
+        return folders
+
+    before_fit = before_validate = before_test = before_predict = _before_run
+
+
+def _check_writable(key: str, folder: Path) -> None:
+    """Raises a ConfigError if ``folder`` cannot be created or written to."""
+    existing = folder.absolute()
+    while not existing.exists():
+        existing = existing.parent
+    if not existing.is_dir():
+        raise ConfigError(f"{key}: cannot write to {folder}: {existing} is a file, not a folder")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise ConfigError(f"{key}: cannot write to {folder}: {existing} is not writable")
 
 
 def _config_error(error: BaseException) -> Optional[Exception]:
@@ -75,7 +176,7 @@ def _config_error(error: BaseException) -> Optional[Exception]:
     wraps what an ``__init__`` raises, so the chain of causes is searched."""
     seen = set()
     while error is not None and id(error) not in seen:
-        if isinstance(error, (ConfigError, MisconfigurationException)):
+        if isinstance(error, (ConfigError, MisconfigurationException, DivergenceError)):
             return error
         seen.add(id(error))
         error = error.__cause__ or error.__context__
@@ -83,7 +184,8 @@ def _config_error(error: BaseException) -> Optional[Exception]:
 
 
 def main(args: ArgsType = None) -> Any:
-    """Runs the CLI; a user error becomes one line on stderr and exit code 2, a bug keeps its traceback."""
+    """Runs the CLI; a user error becomes one line on stderr and exit code 2 (a divergence: code 1), a bug keeps
+    its traceback."""
     try:
         return GANCLI(args=args)
     except Exception as error:
@@ -91,4 +193,4 @@ def main(args: ArgsType = None) -> Any:
         if config_error is None:
             raise
         sys.stderr.write(f"error: {config_error}\n")
-        sys.exit(2)
+        sys.exit(1 if isinstance(config_error, DivergenceError) else 2)

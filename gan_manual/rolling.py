@@ -41,6 +41,12 @@ class Means:
             self.sums[name] = self.sums[name] + value if name in self.sums else value.detach().clone()
             self.counts[name] = self.counts.get(name, 0) + 1
 
+    def state_dict(self) -> dict:
+        return {"sums": dict(self.sums), "counts": dict(self.counts)}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.sums, self.counts = dict(state["sums"]), dict(state["counts"])
+
     def pop(self) -> dict[str, Tensor]:
         """The means so far, and a fresh start."""
         means = {name: total / self.counts[name] for name, total in self.sums.items()}

@@ -8,6 +8,7 @@ steps; prefer ``max_epochs``/``limit_train_batches`` and ``every_n_epochs``. The
 schedule is :attr:`GAN.batches_trained`, saved in checkpoints.
 """
 
+import hashlib
 from typing import Any, Literal, Optional
 
 import lightning as L
@@ -15,7 +16,7 @@ import torch
 from jsonargparse import lazy_instance
 from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor, nn
 
 from gan_manual.losses import GANLoss, NonSaturatingLoss
@@ -89,9 +90,10 @@ class GAN(L.LightningModule):
         self._epoch_means, self._window_means = Means(), Means()
         #: Training batches seen over the run; drives the schedule (checkpointed).
         self.batches_trained = 0
+        self._noise_seed = 0
         self._train_rng: Optional[torch.Generator] = None
         self._eval_rng: Optional[torch.Generator] = None
-        self._resumed_rng_state: Optional[Tensor] = None
+        self._resumed_global_rng: Optional[Tensor] = None
 
     @property
     def latent_dim(self) -> int:
@@ -111,6 +113,9 @@ class GAN(L.LightningModule):
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         real = batch[0]
         g_opt, d_opt = self.optimizers()
+        # The noise of batch n comes from a generator seeded with (run seed, rank, n): a resumed run draws
+        # exactly what the uninterrupted run drew, on any number of processes, with no generator state to save.
+        self._train_rng.manual_seed(_fold(self._noise_seed, self.global_rank, self.batches_trained))
         logs: dict[str, Tensor] = {}  # with several D steps on one batch, the last one's values are kept
         for network in self.schedule.steps(self.batches_trained):
             if network == "d":
@@ -142,9 +147,7 @@ class GAN(L.LightningModule):
             logs["d_penalty"] = penalty.detach()
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
-        if self.d_clip_norm is not None:
-            self.clip_gradients(opt, gradient_clip_val=self.d_clip_norm, gradient_clip_algorithm="norm")
-        opt.step()
+        opt.step()  # clipping, if any, in on_before_optimizer_step
         if self.d_weight_clip is not None:
             with torch.no_grad():
                 for p in self.discriminator.parameters():
@@ -158,10 +161,15 @@ class GAN(L.LightningModule):
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         self.discriminator.requires_grad_(True)
-        if self.g_clip_norm is not None:
-            self.clip_gradients(opt, gradient_clip_val=self.g_clip_norm, gradient_clip_algorithm="norm")
         opt.step()
         return {"g_loss": loss.detach()}
+
+    def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
+        # Called inside opt.step(), after the precision plugin unscaled the gradients (16-mixed): clipping the
+        # scaled gradients before opt.step() would clip at clip_norm * loss scale, that is, not at all.
+        clip_norm = self.g_clip_norm if optimizer is self.trainer.optimizers[0] else self.d_clip_norm
+        if clip_norm is not None:
+            self.clip_gradients(optimizer, gradient_clip_val=clip_norm, gradient_clip_algorithm="norm")
 
     def _step_schedulers(self) -> None:
         schedulers = self.lr_schedulers()
@@ -169,11 +177,10 @@ class GAN(L.LightningModule):
             scheduler.step()
 
     def on_fit_start(self) -> None:
-        # A generator of its own for noise and interpolation: the run's randomness does not depend on what else
-        # draws from the global RNG (validation, callbacks), and its state can be checkpointed.
-        self._train_rng = torch.Generator(self.device).manual_seed((torch.initial_seed() + self.global_rank) % 2**63)
-        if self._resumed_rng_state is not None:
-            self._train_rng.set_state(self._resumed_rng_state)
+        # Noise and interpolation come from a generator of their own: the run's randomness does not depend on
+        # what else draws from the global RNG (validation, callbacks).
+        self._noise_seed = torch.initial_seed()
+        self._train_rng = torch.Generator(self.device)
         if self.trainer.max_steps > 0:
             per_batch = self.schedule.steps_per_batch()
             rank_zero_info(
@@ -181,9 +188,21 @@ class GAN(L.LightningModule):
                 f"schedule: training stops after about {self.trainer.max_steps / per_batch:.0f} batches"
             )
 
+    def on_train_start(self) -> None:
+        # The global RNG (dropout in a user's network, say) as it was when the checkpoint was saved, set as late
+        # as possible: nothing between here and the first batch draws from it.
+        if self._resumed_global_rng is not None:
+            states, self._resumed_global_rng = self._resumed_global_rng, None
+            if states.shape[0] != self.trainer.world_size:
+                rank_zero_warn(
+                    f"the checkpoint holds the global RNG states of {states.shape[0]} processes, this run has "
+                    f"{self.trainer.world_size}: each process takes one of them"
+                )
+            torch.set_rng_state(states[self.global_rank % states.shape[0]])
+
     def on_train_epoch_end(self) -> None:
         means = self._epoch_means.pop()
-        self.log_dict({f"train/{k}_epoch": v for k, v in means.items()}, on_epoch=True)
+        self.log_dict({f"train/{k}_epoch": v for k, v in means.items()}, on_epoch=True, sync_dist=True)
         if self.scheduler_interval == "epoch":
             self._step_schedulers()
 
@@ -205,7 +224,7 @@ class GAN(L.LightningModule):
             "d_real": real_out.mean(),
             "d_fake": fake_out.mean(),
         }
-        self.log_dict({f"{split}/{k}": v for k, v in metrics.items()}, batch_size=real.shape[0])
+        self.log_dict({f"{split}/{k}": v for k, v in metrics.items()}, batch_size=real.shape[0], sync_dist=True)
 
     def on_validation_epoch_start(self) -> None:
         self._eval_rng = self._fresh_eval_rng()
@@ -244,11 +263,27 @@ class GAN(L.LightningModule):
     # ------------------------------------------------------------------------------------------- checkpointing
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        checkpoint["gan_manual"] = {"batches_trained": self.batches_trained}
-        if self._train_rng is not None:
-            checkpoint["gan_manual"]["train_rng"] = self._train_rng.get_state()
+        # Called on every process (Lightning gathers before rank 0 writes), so the collective below is safe.
+        global_rng = torch.get_rng_state()
+        if self.trainer.world_size > 1:
+            global_rng = self.trainer.strategy.all_gather(global_rng.to(self.device)).cpu()
+        checkpoint["gan_manual"] = {
+            "batches_trained": self.batches_trained,
+            "global_rng": global_rng.reshape(-1, global_rng.shape[-1]),  # one row per process
+            "epoch_means": self._epoch_means.state_dict(),
+            "window_means": self._window_means.state_dict(),
+        }
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         state = checkpoint.get("gan_manual", {})
         self.batches_trained = state.get("batches_trained", 0)
-        self._resumed_rng_state = state.get("train_rng")
+        self._resumed_global_rng = state.get("global_rng")
+        for name in ("epoch_means", "window_means"):
+            if name in state:
+                getattr(self, f"_{name}").load_state_dict(state[name])
+
+
+def _fold(*numbers: int) -> int:
+    """A 63-bit seed from a tuple of integers (a hash, so nearby tuples give unrelated streams)."""
+    digest = hashlib.blake2b(repr(numbers).encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "little") >> 1

@@ -66,14 +66,18 @@ def test_epoch_means_count_only_batches_that_logged():
     assert means.pop() == {}
 
 
-def test_checkpoint_holds_schedule_position_and_noise_state(tmp_path):
+def test_checkpoint_holds_schedule_position_rng_and_running_means(tmp_path):
     model = toy_gan(d_steps_per_g_step=2)
     trainer = fit(model, batches=3)
+    model._epoch_means.add({"d_loss": torch.tensor(2.0)})  # as if mid-epoch
+    model._epoch_means.add({"d_loss": torch.tensor(4.0)})
     trainer.save_checkpoint(tmp_path / "x.ckpt")
     # Built outside the CLI, hparams hold the objects themselves, so this one needs full unpickling.
     state = torch.load(tmp_path / "x.ckpt", weights_only=False)["gan_manual"]
     assert state["batches_trained"] == 3
-    assert torch.equal(state["train_rng"], model._train_rng.get_state())
+    assert torch.equal(state["global_rng"], torch.get_rng_state()[None])  # one row per process
+    assert state["epoch_means"]["counts"] == {"d_loss": 2}
     restored = toy_gan(d_steps_per_g_step=2)
     restored.on_load_checkpoint({"gan_manual": state})
     assert restored.batches_trained == 3
+    assert restored._epoch_means.pop() == {"d_loss": 3.0}

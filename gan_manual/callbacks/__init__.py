@@ -1,5 +1,7 @@
-"""Callbacks of our own; everything else (checkpoints, LR monitor, progress bar) is Lightning's."""
+"""Callbacks of our own; everything else (LR monitor, progress bar, loggers) is Lightning's."""
 
+from gan_manual.callbacks.checkpoint import ResumeCheckpoint
+from gan_manual.callbacks.guard import DivergenceError, DivergenceGuard
 from gan_manual.callbacks.samples import ImageGrid, PointCloud, SampleWriter
 
-__all__ = ["ImageGrid", "PointCloud", "SampleWriter"]
+__all__ = ["DivergenceError", "DivergenceGuard", "ImageGrid", "PointCloud", "ResumeCheckpoint", "SampleWriter"]

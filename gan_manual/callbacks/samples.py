@@ -39,7 +39,10 @@ class SampleWriter(L.Callback):
         raise NotImplementedError
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if (trainer.current_epoch + 1) % self.every_n_epochs or not trainer.is_global_zero:
+        if (trainer.current_epoch + 1) % self.every_n_epochs:
+            return
+        log_dir = trainer.log_dir  # a collective under DDP: every process has to ask
+        if not trainer.is_global_zero:
             return
         noise = torch.randn(self.num_samples, pl_module.latent_dim, generator=torch.Generator().manual_seed(self.seed))
         generator = pl_module.generator
@@ -53,7 +56,7 @@ class SampleWriter(L.Callback):
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image(self.tag, image, global_step=pl_module.batches_trained)
         if self.save_png:
-            folder = Path(trainer.log_dir or trainer.default_root_dir) / "samples"
+            folder = Path(log_dir or trainer.default_root_dir) / "samples"
             folder.mkdir(parents=True, exist_ok=True)
             save_image(image, folder / f"epoch={trainer.current_epoch:03d}.png")
 

@@ -25,6 +25,8 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def __init__(self, batch_size: PositiveInt = 64, seed: Optional[int] = None, num_predict: PositiveInt = 64) -> None:
         super().__init__()
+        # Recorded in checkpoints (under the CLI: the data config), so a resume can report what changed.
+        self.save_hyperparameters()
         self.batch_size = batch_size
         self.seed = seed
         self.num_predict = num_predict
@@ -36,9 +38,15 @@ class InMemoryDataModule(L.LightningDataModule):
         return self.seed if self.seed is not None else torch.initial_seed()
 
     def train_dataloader(self) -> DataLoader:
-        return batch_loader(self.train_tensors, self.batch_size, self.resolved_seed(), shuffle=True, drop_last=True)
+        # Under DDP every process takes its own share of each epoch's batches (see SeededBatchSampler).
+        rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer is not None else (0, 1)
+        return batch_loader(
+            self.train_tensors, self.batch_size, self.resolved_seed(), shuffle=True, drop_last=True, rank=rank,
+            num_replicas=world,
+        )
 
     def val_dataloader(self) -> DataLoader:
+        # Every process evaluates all of it: the figures are the same on every rank, at a small cost.
         return batch_loader(self.eval_tensors, self.batch_size, 0, shuffle=False, drop_last=False)
 
     def test_dataloader(self) -> DataLoader:

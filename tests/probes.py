@@ -1,0 +1,78 @@
+"""Callbacks the tests inject into real runs (by class path, so they work in subprocesses too):
+killing a run at a batch or in the middle of a save, poisoning a batch, recording what each DDP rank holds."""
+
+import io
+import os
+import signal
+from pathlib import Path
+
+import lightning as L
+import torch
+
+
+def _batches(trainer: L.Trainer) -> int:
+    """Training batches done in the run so far, this one included."""
+    return trainer.fit_loop.total_batch_idx + 1
+
+
+class KillAt(L.Callback):
+    """SIGKILLs its own process at the end of training batch ``batch`` (1-based), after the checkpoint callbacks
+    listed before it ran: what a preempted or OOM-killed job looks like."""
+
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if _batches(trainer) == self.batch:
+            os.kill(os.getpid(), signal.SIGKILL)
+
+
+class KillDuringSave(L.Callback):
+    """SIGKILLs its own process halfway through writing checkpoint number ``save`` (1-based) to its file."""
+
+    def __init__(self, save: int) -> None:
+        self.save = save
+
+    def setup(self, trainer, pl_module, stage) -> None:
+        real_save, count = torch.save, [0]
+
+        def save(obj, f, *args, **kwargs):
+            count[0] += 1
+            if count[0] == self.save and not isinstance(f, io.BytesIO):
+                buffer = io.BytesIO()
+                real_save(obj, buffer, *args, **kwargs)
+                data = buffer.getvalue()
+                target = open(f, "wb") if isinstance(f, (str, os.PathLike)) else f
+                target.write(data[: len(data) // 2])
+                target.flush()
+                os.kill(os.getpid(), signal.SIGKILL)
+            return real_save(obj, f, *args, **kwargs)
+
+        torch.save = save
+
+
+class InjectNaN(L.Callback):
+    """Fills the real images of training batch ``batch`` (1-based) with NaN."""
+
+    def __init__(self, batch: int) -> None:
+        self.batch = batch
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if _batches(trainer) == self.batch:
+            batch[0].fill_(float("nan"))
+
+
+class RecordRank(L.Callback):
+    """At the end of training, writes ``out_dir/rank<r>.pt``: the parameters, and one checksum per batch seen."""
+
+    def __init__(self, out_dir: str) -> None:
+        self.out_dir = out_dir
+        self.seen: list[float] = []
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        self.seen.append(float(batch[0].double().sum()))
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        params = {k: v.detach().cpu().clone() for k, v in pl_module.named_parameters()}
+        Path(self.out_dir).mkdir(parents=True, exist_ok=True)
+        torch.save({"params": params, "seen": self.seen}, Path(self.out_dir) / f"rank{trainer.global_rank}.pt")

@@ -1,0 +1,134 @@
+"""Exact resume: a run SIGKILLed at a batch and resumed with --ckpt_path last ends bit-identical to the same run
+uninterrupted (weights, optimizer and scheduler states, counters, loop state, every logged scalar)."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from conftest import config
+
+TESTS = Path(__file__).resolve().parent
+
+#: 3 epochs of 10 batches; last.ckpt every 4 batches and at epoch ends; D alone for the first 6 batches, 3 D
+#: steps per G step on one batch, gradient penalty, clipping, StepLR per epoch, rolling means.
+RESUME_YAML = """
+trainer:
+  max_epochs: 3
+  limit_train_batches: 10
+  limit_val_batches: 1
+  log_every_n_steps: 3
+  enable_progress_bar: false
+  enable_model_summary: false
+  logger: {class_path: lightning.pytorch.loggers.TensorBoardLogger, init_args: {save_dir: runs, name: r}}
+  callbacks:
+  - class_path: gan_manual.callbacks.ResumeCheckpoint
+    init_args: {every_n_batches: 4}
+  - class_path: lightning.pytorch.callbacks.LearningRateMonitor
+model:
+  init_args:
+    generator: {class_path: gan_manual.nets.MLPGenerator, init_args: {latent_dim: 16, hidden_dims: [32, 64]}}
+    discriminator: {class_path: gan_manual.nets.MLPDiscriminator, init_args: {hidden_dims: [64, 32]}}
+    d_warmup_batches: 6
+    rolling_window: 5
+    g_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1, gamma: 0.5}}
+    d_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1, gamma: 0.5}}
+data:
+  init_args: {batch_size: 128}
+"""
+
+
+def run(folder: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+    """``python -m gan_manual fit`` in a process of its own, in ``folder``, with the tests' probes importable."""
+    (folder / "resume.yaml").write_text(RESUME_YAML)
+    path = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
+    env = {**os.environ, "PYTHONPATH": path, "GAN_MANUAL_DATA": str(data)}
+    command = [sys.executable, "-m", "gan_manual", "fit", "-c", config("configs/advanced_gan.yaml"), "-c",
+               "resume.yaml", *args]
+    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+
+
+def kill_at(batch: int) -> str:
+    return '--trainer.callbacks+={"class_path": "probes.KillAt", "init_args": {"batch": %d}}' % batch
+
+
+def newest_last(folder: Path) -> Path:
+    return max((folder / "runs").rglob("last.ckpt"), key=lambda p: p.stat().st_mtime)
+
+
+def scalars(version_dir: Path) -> dict[tuple[str, int], float]:
+    events = EventAccumulator(str(version_dir), size_guidance={"scalars": 0})
+    events.Reload()
+    return {(tag, e.step): e.value for tag in events.Tags()["scalars"] for e in events.Scalars(tag)}
+
+
+def assert_same(a, b, where="checkpoint") -> None:
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and torch.equal(a, b), where
+    elif isinstance(a, dict):
+        assert a.keys() == b.keys(), f"{where}: {sorted(a)} != {sorted(b)}"
+        for key in a:
+            assert_same(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{where}[{i}]")
+    else:
+        assert a == b, f"{where}: {a!r} != {b!r}"
+
+
+#: Everything a resumed run must reproduce; the callbacks' states hold run-specific paths.
+COMPARED = ("state_dict", "optimizer_states", "lr_schedulers", "gan_manual", "loops", "epoch", "global_step")
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory, fake_data) -> Path:
+    folder = tmp_path_factory.mktemp("uninterrupted")
+    result = run(folder, fake_data)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder
+
+
+@pytest.mark.parametrize(
+    "kill, resumes_from",
+    [
+        (1, None),  # at the start, before any checkpoint: "last" finds none and the run starts afresh
+        (5, 4),  # during D's warm-up
+        (14, 12),  # mid-epoch: the data order continues at batch 13 of the run (3rd of epoch 2)
+        (20, 16),  # on an epoch's last batch, before its end-of-epoch save
+        (23, 20),  # after an epoch boundary (batch 20 is both every 4th and the last of epoch 2: one save, at the
+        # epoch's end, after validation and the epoch's scheduler step)
+    ],
+)
+def test_killed_and_resumed_run_equals_uninterrupted(reference, fake_data, tmp_path, kill, resumes_from):
+    killed = run(tmp_path, fake_data, kill_at(kill))
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    if resumes_from is not None:
+        saved = torch.load(newest_last(tmp_path), weights_only=True)
+        assert saved["gan_manual"]["batches_trained"] == resumes_from
+
+    resumed = run(tmp_path, fake_data, "--ckpt_path", "last")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    if resumes_from is None:
+        assert "no last.ckpt" in resumed.stderr
+    else:
+        assert "resume: from runs/r/version_0/checkpoints/last.ckpt" in resumed.stderr
+        assert "config differs" not in resumed.stderr
+
+    ours = torch.load(newest_last(tmp_path), weights_only=True)
+    theirs = torch.load(newest_last(reference), weights_only=True)
+    assert ours["gan_manual"]["batches_trained"] == 30
+    for key in COMPARED:
+        assert_same(ours[key], theirs[key], key)
+
+    # The resumed run logs on the same step axis the same values as the uninterrupted one, from where it resumed.
+    expected = scalars(reference / "runs/r/version_0")
+    logged = scalars(tmp_path / "runs/r/version_1")
+    assert logged and all(logged[k] == expected[k] for k in logged), {k: (logged[k], expected.get(k)) for k in logged}
+    after = resumes_from or 0
+    missing = [k for k in expected if k[1] > after and k not in logged]
+    assert not missing, missing
