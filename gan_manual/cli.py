@@ -109,7 +109,7 @@ class GANCLI(LightningCLI):
         self._checkpoint = resume.read_checkpoint(path)
         if subcommand == "fit":
             resume.note(f"resume: from {path}")
-        dumped = yaml.safe_load(self.parser.dump(self.config, skip_link_targets=False, skip_none=False))
+        dumped = yaml.safe_load(self.parser.dump(self.config, skip_link_targets=False))
         resume.report_differences(self._checkpoint, dumped[subcommand], path, fitting=subcommand == "fit")
 
     @staticmethod
@@ -127,7 +127,8 @@ class GANCLI(LightningCLI):
         return folders or [root / "lightning_logs", root / "checkpoints"]
 
     def before_instantiate_classes(self) -> None:
-        config = self.config[self.config.subcommand]
+        subcommand = self.config.get("subcommand")
+        config = self.config[subcommand] if subcommand else self.config  # run=False: no subcommand level
         strategy = config.trainer.get("strategy")
         # A GAN's backward passes each reach one network only. DDP's default find_unused_parameters=False then
         # stops at the first step ("parameters that were not used in producing the loss"), so the plain DDP

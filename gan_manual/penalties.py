@@ -48,7 +48,8 @@ class GradientPenalty(Penalty):
     def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
         eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
         eps = torch.rand(eps_shape, generator=rng, device=real.device, dtype=real.dtype)
-        x_hat = torch.lerp(fake, real, eps)  # eps * real + (1 - eps) * fake
+        # Under mixed precision the fakes come out of the generator in bf16/fp16: interpolate in real's dtype.
+        x_hat = torch.lerp(fake.to(real.dtype), real, eps)  # eps * real + (1 - eps) * fake
         norm = (_grad_norm_sq(discriminator, x_hat) + 1e-12).sqrt()  # eps keeps sqrt's gradient finite at 0
         return ((norm - self.target) ** 2).mean()
 

@@ -52,13 +52,13 @@ def check_same_model(model: nn.Module, checkpoint: dict[str, Any], path: str) ->
     """Raises a ConfigError naming the first differences when ``checkpoint`` holds a differently built model."""
     ours = model.state_dict()
     theirs = checkpoint["state_dict"]
-    problems = [f"it lacks {k}" for k in ours if k not in theirs]
-    problems += [f"it has {k}, this model does not" for k in theirs if k not in ours]
-    problems += [
+    problems = [
         f"{k} is {tuple(theirs[k].shape)} there, {tuple(v.shape)} here"
         for k, v in ours.items()
         if k in theirs and tuple(theirs[k].shape) != tuple(v.shape)
     ]
+    problems += [f"it lacks {k}" for k in ours if k not in theirs]
+    problems += [f"it has {k}, this model does not" for k in theirs if k not in ours]
     if problems:
         more = f" and {len(problems) - 3} more" if len(problems) > 3 else ""
         raise ConfigError(
@@ -100,15 +100,17 @@ def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path:
             now.update(_flatten(config.get(key) or {}, key))
     differ = []
     for key in sorted(set(saved) | set(now)):
-        if key.endswith(".data_shape") or key.endswith(".dict_kwargs"):
+        if key.endswith((".data_shape", ".dict_kwargs")):
             continue  # filled in from the datamodule when the classes are built; not a setting
         old, new = saved.get(key, _UNSET), now.get(key, _UNSET)
         if old != new and not (old is _UNSET and new is None) and not (new is _UNSET and old is None):
             differ.append((key, old, new))
     if differ:
         note(f"resume: the config differs from the one saved in {path} ({len(differ)} keys):")
+    def show(value: Any) -> str:
+        return "<unset>" if value is _UNSET else repr(value)
+
     for key, old, new in differ:
-        show = lambda v: "<unset>" if v is _UNSET else repr(v)  # noqa: E731
         stays = fitting and any(f".{name}." in f"{key}." for name in STATEFUL)
         winner = (
             f"the checkpoint's {show(old)} stays (restored with the optimizer/scheduler state)"

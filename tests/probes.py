@@ -52,14 +52,30 @@ class KillDuringSave(L.Callback):
 
 
 class InjectNaN(L.Callback):
-    """Fills the real images of training batch ``batch`` (1-based) with NaN."""
+    """Fills the real images of training batch ``batch`` (1-based) with NaN (or, with ``gradient``, sets D's
+    gradients to NaN after each backward of that batch); keeps D's parameters from before and after the batch."""
 
-    def __init__(self, batch: int) -> None:
+    def __init__(self, batch: int, gradient: bool = False) -> None:
         self.batch = batch
+        self.gradient = gradient
+        self.before: list[torch.Tensor] = []
+        self.after: list[torch.Tensor] = []
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if _batches(trainer) == self.batch:
-            batch[0].fill_(float("nan"))
+            self.before = [p.detach().clone() for p in pl_module.discriminator.parameters()]
+            if not self.gradient:
+                batch[0].fill_(float("nan"))
+
+    def on_after_backward(self, trainer, pl_module) -> None:
+        if self.gradient and _batches(trainer) == self.batch:
+            for p in pl_module.discriminator.parameters():
+                if p.grad is not None:
+                    p.grad.fill_(float("nan"))
+
+    def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
+        if _batches(trainer) == self.batch:
+            self.after = [p.detach().clone() for p in pl_module.discriminator.parameters()]
 
 
 class RecordRank(L.Callback):

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
 from conftest import config
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 TESTS = Path(__file__).resolve().parent
 
@@ -132,3 +131,43 @@ def test_killed_and_resumed_run_equals_uninterrupted(reference, fake_data, tmp_p
     after = resumes_from or 0
     missing = [k for k in expected if k[1] > after and k not in logged]
     assert not missing, missing
+
+
+def test_kill_during_a_save_keeps_the_previous_checkpoint(reference, fake_data, tmp_path):
+    kill = '--trainer.callbacks+={"class_path": "probes.KillDuringSave", "init_args": {"save": 2}}'
+    killed = run(tmp_path, fake_data, kill)  # saves at batches 4 and 8: killed halfway through writing the 2nd
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    folder = tmp_path / "runs/r/version_0/checkpoints"
+    assert [p.name for p in folder.glob(".last.ckpt.tmp-*")], "the half-written file"
+    assert torch.load(folder / "last.ckpt", weights_only=True)["gan_manual"]["batches_trained"] == 4
+
+    resumed = run(tmp_path, fake_data, "--ckpt_path", "last")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    # The resumed run writes to runs/r/version_1; the hidden partial file stays behind in version_0, unused.
+    assert not list((tmp_path / "runs/r/version_1/checkpoints").glob(".last.ckpt.tmp-*"))
+    ours = torch.load(newest_last(tmp_path), weights_only=True)
+    theirs = torch.load(newest_last(reference), weights_only=True)
+    for key in COMPARED:
+        assert_same(ours[key], theirs[key], key)
+
+
+def test_resume_says_which_keys_differ_and_which_value_wins(isolated, capsys):
+    from conftest import TINY
+    from gan_manual.cli import main
+
+    wgan = ["fit", "-c", config("configs/wgan.yaml"), *TINY]
+    main(wgan)
+    capsys.readouterr()
+    cli = main([*wgan, "--trainer.max_epochs=2", "--ckpt_path=last", "--model.init_args.d_steps_per_g_step=2",
+                "--model.init_args.d_optimizer.init_args.lr=0.001", "--data.init_args.batch_size=32"])
+    err = capsys.readouterr().err
+    ckpt = "runs/wgan/version_0/checkpoints/last.ckpt"
+    assert f"resume: the config differs from the one saved in {ckpt} (3 keys):" in err
+    assert "  data.init_args.batch_size: 64 in the checkpoint, 32 now -> 32 is used" in err
+    assert "  model.init_args.d_steps_per_g_step: 5 in the checkpoint, 2 now -> 2 is used" in err
+    assert ("  model.init_args.d_optimizer.init_args.lr: 0.0001 in the checkpoint, 0.001 now -> the checkpoint's "
+            "0.0001 stays (restored with the optimizer/scheduler state)") in err
+    # ... and that is what happened: the new schedule, the old learning rate, the new batch size.
+    assert cli.model.schedule.d_steps_per_g_step == 2
+    assert cli.trainer.optimizers[1].param_groups[0]["lr"] == 0.0001
+    assert cli.datamodule.batch_size == 32

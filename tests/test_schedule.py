@@ -70,7 +70,7 @@ def toy_gan(**kwargs) -> GAN:
     )
 
 
-def fit(model: GAN, batches: int, epochs: int = 1, callbacks=()) -> L.Trainer:
+def fit(model: GAN, batches: int, epochs: int = 1, callbacks=(), plugins=None) -> L.Trainer:
     trainer = L.Trainer(
         max_epochs=epochs,
         limit_train_batches=batches,
@@ -81,6 +81,7 @@ def fit(model: GAN, batches: int, epochs: int = 1, callbacks=()) -> L.Trainer:
         enable_model_summary=False,
         log_every_n_steps=1,
         callbacks=list(callbacks),
+        plugins=plugins,
     )
     trainer.fit(model, RingDataModule(num_samples=512, batch_size=16, seed=0))
     return trainer

@@ -54,8 +54,7 @@ class DivergenceGuard(L.Callback):
                 problem = f"{network} gradient norm is {norm.item()}"
         if problem is None:
             return
-        batch = getattr(pl_module, "batches_trained", trainer.fit_loop.total_batch_idx)
-        where = f"batch {batch} (epoch {trainer.current_epoch})"
+        where = f"training batch {trainer.fit_loop.total_batch_idx + 1} of the run (epoch {trainer.current_epoch})"
         if self.action == "stop":
             raise DivergenceError(
                 f"divergence at {where}: {problem}; stopped before the step, the last checkpoint is the last good "

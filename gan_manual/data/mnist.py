@@ -1,7 +1,9 @@
 """MNIST and Fashion-MNIST from torchvision's files, served as in-memory uint8 batches scaled on the device."""
 
+import math
 import os
 import shutil
+import struct
 from pathlib import Path
 from typing import Any, Optional
 
@@ -48,8 +50,10 @@ class MNISTDataModule(InMemoryDataModule):
         super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict)
         self.root = Path(root) if root is not None else default_root()
         self.download = download
-        if not download and not self._exists():
-            # Checked here, at instantiation, so the CLI reports it before any run directory is made.
+        # Checked here, at instantiation, so the CLI reports it before any run directory is made.
+        if self._exists():
+            self._check_sizes()
+        elif not download:
             raise ConfigError(
                 f"data.root: no {self._name()} files in {self._raw_folder().resolve()}; point --data.root "
                 f"(or ${DATA_ENV}) at the folder that holds {self._name()}/raw/, or pass --data.download=true"
@@ -61,9 +65,28 @@ class MNISTDataModule(InMemoryDataModule):
     def _raw_folder(self) -> Path:
         return self.root / self._name() / "raw"
 
+    def _files(self) -> list[Path]:
+        return [self._raw_folder() / os.path.splitext(os.path.basename(url))[0] for url, _ in self.dataset_class.resources]
+
     def _exists(self) -> bool:
-        return all((self._raw_folder() / os.path.splitext(os.path.basename(url))[0]).is_file()
-                   for url, _ in self.dataset_class.resources)
+        return all(path.is_file() for path in self._files())
+
+    def _check_sizes(self) -> None:
+        """Each IDX file is as long as its header says: magic ``0x080D`` (D dimensions), D big-endian sizes, then
+        one byte per value. A truncated copy or download fails here, in one line, instead of deep in torchvision."""
+        for path in self._files():
+            with open(path, "rb") as file:
+                header = file.read(4)
+                dims = header[3] if len(header) == 4 and header[:3] == b"\x00\x00\x08" else 0
+                sizes = struct.unpack(f">{dims}I", file.read(4 * dims)) if dims else ()
+            expected = 4 + 4 * dims + math.prod(sizes) if len(sizes) == dims > 0 else None
+            actual = path.stat().st_size
+            if expected != actual:
+                reason = f"{actual} bytes, its header says {expected}" if expected else "no IDX header"
+                raise ConfigError(
+                    f"data.root: {path.resolve()} is truncated or corrupted ({reason}); delete it and copy it again "
+                    f"or download it again with --data.download=true"
+                )
 
     def prepare_data(self) -> None:
         if self._exists():
@@ -81,6 +104,7 @@ class MNISTDataModule(InMemoryDataModule):
                 f"({type(err).__name__}); without network, put the four raw files there or point --data.root "
                 f"(or ${DATA_ENV}) at a folder holding {self._name()}/raw/"
             ) from err
+        self._check_sizes()
 
     def setup(self, stage: str) -> None:
         if not self.train_tensors:

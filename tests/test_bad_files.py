@@ -1,0 +1,94 @@
+"""Bad files: a truncated, corrupted or foreign checkpoint, a checkpoint of another model, a truncated MNIST file,
+an output folder that cannot be written. Each: exit code 2, one error line, no traceback, no file touched."""
+
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import TINY, config
+from gan_manual.cli import main
+
+WGAN = ["fit", "-c", config("configs/wgan.yaml"), *TINY]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture
+def trained(isolated) -> Path:
+    """A finished run: runs/wgan/version_0 with last.ckpt."""
+    main(WGAN)
+    last = isolated / "runs/wgan/version_0/checkpoints/last.ckpt"
+    assert last.is_file()
+    return last
+
+
+def assert_one_error_line(args, capsys, folder: Path, message: str) -> None:
+    before = snapshot(folder)
+    with pytest.raises(SystemExit) as exit:
+        main(args)
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and message in errors[0], err
+    assert "Traceback" not in err
+    assert snapshot(folder) == before, "no file may be written or changed"
+
+
+def test_truncated_checkpoint(trained, capsys, isolated):
+    data = trained.read_bytes()
+    (isolated / "half.ckpt").write_bytes(data[: len(data) // 2])
+    assert_one_error_line([*WGAN, "--ckpt_path", "half.ckpt"], capsys, isolated,
+                          "ckpt_path: half.ckpt is not a readable checkpoint, truncated or corrupted")
+
+
+def test_corrupted_checkpoint(trained, capsys, isolated):
+    data = bytearray(trained.read_bytes())
+    data[100:4000] = os.urandom(3900)
+    (isolated / "bad.ckpt").write_bytes(bytes(data))
+    assert_one_error_line([*WGAN, "--ckpt_path", "bad.ckpt"], capsys, isolated,
+                          "ckpt_path: bad.ckpt is not a readable checkpoint, truncated or corrupted")
+
+
+def test_file_that_is_not_a_checkpoint(capsys, isolated):
+    torch.save({"weights": torch.zeros(3)}, isolated / "other.pt")
+    assert_one_error_line([*WGAN, "--ckpt_path", "other.pt"], capsys, isolated,
+                          "ckpt_path: other.pt is not a Lightning checkpoint (it has no state_dict)")
+
+
+def test_missing_checkpoint(capsys, isolated):
+    assert_one_error_line([*WGAN, "--ckpt_path", "nowhere.ckpt"], capsys, isolated, "ckpt_path: no file nowhere.ckpt")
+
+
+def test_checkpoint_of_another_model(trained, capsys, isolated):
+    other = ["--model.init_args.generator.init_args.hidden_dims=[32]", "--ckpt_path", "last"]
+    assert_one_error_line([*WGAN, *other], capsys, isolated, "runs/wgan/version_0/checkpoints/last.ckpt holds a "
+                          "different model (generator.net.0.weight is (128, 100) there, (32, 100) here")
+
+
+def test_truncated_mnist_file(capsys, isolated, fake_data):
+    root = isolated / "data"
+    shutil.copytree(fake_data / "MNIST", root / "MNIST")
+    images = root / "MNIST/raw/train-images-idx3-ubyte"
+    images.write_bytes(images.read_bytes()[:-1000])
+    assert_one_error_line([*WGAN, f"--data.init_args.root={root}"], capsys, isolated,
+                          f"data.root: {images} is truncated or corrupted (1604648 bytes, its header says 1605648)")
+
+
+def test_output_folder_under_a_file(capsys, isolated):
+    (isolated / "taken").write_text("a file, not a folder")
+    assert_one_error_line([*WGAN, "--trainer.logger.init_args.save_dir=taken/runs"], capsys, isolated,
+                          f"trainer.logger.init_args.save_dir: cannot write to taken/runs: {isolated}/taken is a file")
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root may write into any folder")
+def test_read_only_output_folder(capsys, isolated):
+    (isolated / "locked").mkdir(mode=0o555)
+    assert_one_error_line([*WGAN, "--trainer.logger.init_args.save_dir=locked/runs"], capsys, isolated,
+                          "trainer.logger.init_args.save_dir: cannot write to locked/runs")

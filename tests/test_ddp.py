@@ -1,0 +1,38 @@
+"""DDP on 2 CPU processes (gloo), as a user starts it: every shipped config trains; both processes end with equal
+G and D weights after different data."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from conftest import TINY
+from test_configs import YAMLS, run_command
+
+TESTS = Path(__file__).resolve().parent
+DDP = ["--trainer.strategy=ddp", "--trainer.devices=2", "--trainer.accelerator=cpu"]
+RUNS = [p for p in YAMLS if "/" not in str(p.relative_to(p.parts[0]))]  # the full configs; fragments add nothing here
+
+
+@pytest.mark.parametrize("path", RUNS, ids=str)
+def test_two_processes_train_every_config_in_step(path, isolated, fake_data):
+    record = '--trainer.callbacks+={"class_path": "probes.RecordRank", "init_args": {"out_dir": "ranks"}}'
+    command = [sys.executable, "-m", "gan_manual", "fit", *run_command(path), *TINY, "--trainer.limit_train_batches=6",
+               *DDP, record]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+           "GAN_MANUAL_DATA": str(fake_data)}
+    result = subprocess.run(command, cwd=isolated, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "ddp -> ddp_find_unused_parameters_true" in result.stderr
+
+    ranks = [torch.load(isolated / f"ranks/rank{r}.pt", weights_only=True) for r in (0, 1)]
+    assert ranks[0]["params"].keys() == ranks[1]["params"].keys()
+    for name, value in ranks[0]["params"].items():
+        assert torch.equal(value, ranks[1]["params"][name]), f"{name} differs between the processes"
+    seen = [r["seen"] for r in ranks]
+    assert len(seen[0]) == len(seen[1]) == 6
+    assert not set(seen[0]) & set(seen[1]), "the two processes saw the same batches"
+    assert list(isolated.glob("runs/*/version_0/checkpoints/last.ckpt")), "rank 0 saved the checkpoint"
