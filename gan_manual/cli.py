@@ -187,7 +187,12 @@ def _config_error(error: BaseException) -> Optional[Exception]:
 def main(args: ArgsType = None) -> Any:
     """Runs the CLI; a user error becomes one line on stderr and exit code 2 (a divergence: code 1), a bug keeps
     its traceback."""
+    argv = sys.argv[1:] if args is None else args
     try:
+        if isinstance(argv, list) and argv[:1] == ["sample"]:  # not a Trainer method: a command of its own
+            from gan_manual.sample import main as sample
+
+            return sample(argv[1:])
         return GANCLI(args=args)
     except Exception as error:
         config_error = _config_error(error)

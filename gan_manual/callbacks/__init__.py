@@ -1,7 +1,8 @@
 """Callbacks of our own; everything else (LR monitor, progress bar, loggers) is Lightning's."""
 
 from gan_manual.callbacks.checkpoint import ResumeCheckpoint
+from gan_manual.callbacks.evaluate import Evaluate
 from gan_manual.callbacks.guard import DivergenceError, DivergenceGuard
 from gan_manual.callbacks.samples import ImageGrid, PointCloud, SampleWriter
 
-__all__ = ["DivergenceError", "DivergenceGuard", "ImageGrid", "PointCloud", "ResumeCheckpoint", "SampleWriter"]
+__all__ = ["DivergenceError", "DivergenceGuard", "Evaluate", "ImageGrid", "PointCloud", "ResumeCheckpoint", "SampleWriter"]

@@ -5,6 +5,7 @@ Each writes to every TensorBoard logger (step = training batches) and, optionall
 """
 
 from pathlib import Path
+from typing import Optional
 
 import lightning as L
 import torch
@@ -108,9 +109,9 @@ class PointCloud(SampleWriter):
         mask[self.size - 1 - pixel[:, 1], pixel[:, 0]] = True
         return mask
 
-    def render(self, samples: Tensor, trainer: L.Trainer) -> Tensor:
+    def render(self, samples: Tensor, trainer: Optional[L.Trainer]) -> Tensor:
         image = torch.ones(3, self.size, self.size)
-        real = getattr(trainer.datamodule, "train_tensors", ())
+        real = getattr(trainer.datamodule, "train_tensors", ()) if trainer is not None else ()
         if real:
             image[:, self._mask(real[0][: self.num_samples])] = 0.7
         fake = self._mask(samples)

@@ -1,0 +1,90 @@
+"""Sample quality during training and at ``test``: generates samples from fixed noise and scores them with an
+injected metric (ClassifierMetrics for MNIST, ModeMetrics for the toy mixtures)."""
+
+import sys
+
+import lightning as L
+import torch
+from jsonargparse.typing import PositiveInt
+from torch import Tensor
+
+from gan_manual.metrics.base import SampleMetric
+
+
+class Evaluate(L.Callback):
+    """Every ``every_n_epochs`` training epochs, and once in ``test``, logs the metric's figures.
+
+    Training logs them under their own names (``fid``, ``precision``, ``modes``...), at the end of the epoch and
+    before checkpointing, so ``ModelCheckpoint(monitor="fid", mode="min")`` can keep the best. ``test`` logs
+    ``test/<name>`` and prints a table with the sample count, the feature space and the reference split, beside
+    the same figures for real training data (the floor: what a perfect generator would score).
+
+    Args:
+        metric: What to compute (``class_path`` of a :class:`SampleMetric`).
+        num_samples: Samples per evaluation (the papers' 10k for images, 2,500 for the toy mixtures).
+        every_n_epochs: Epoch interval during training; 0 evaluates only in ``test``.
+        seed: Seed of the fixed noise.
+        batch_size: Samples generated per forward pass.
+    """
+
+    def __init__(
+        self,
+        metric: SampleMetric,
+        num_samples: PositiveInt = 10_000,
+        every_n_epochs: int = 1,
+        seed: int = 0,
+        batch_size: PositiveInt = 1000,
+    ) -> None:
+        self.metric = metric
+        self.num_samples = num_samples
+        self.every_n_epochs = every_n_epochs
+        self.seed = seed
+        self.batch_size = batch_size
+        #: The figures of the last evaluation (tests and scripts read them).
+        self.last: dict[str, float] = {}
+
+    @torch.no_grad()
+    def generate(self, pl_module: L.LightningModule) -> Tensor:
+        """``num_samples`` samples from the seeded noise, BatchNorm in eval mode, on the CPU."""
+        rng = torch.Generator().manual_seed(self.seed)
+        generator = pl_module.generator
+        was_training = generator.training
+        generator.eval()
+        chunks = []
+        for start in range(0, self.num_samples, self.batch_size):
+            n = min(self.batch_size, self.num_samples - start)
+            z = torch.randn(n, pl_module.latent_dim, generator=rng).to(pl_module.device)
+            chunks.append(generator(z).float().cpu())
+        generator.train(was_training)
+        return torch.cat(chunks)
+
+    def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        # After the datamodule's setup and before anything is written: a metric that does not fit the data
+        # (an MNIST classifier on Fashion-MNIST) stops the run here, in one line.
+        self.metric.setup(trainer.datamodule)
+
+    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, float]:
+        self.last = self.metric(self.generate(pl_module))
+        return self.last
+
+    def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.every_n_epochs <= 0 or (trainer.current_epoch + 1) % self.every_n_epochs:
+            return
+        figures = self._evaluate(trainer, pl_module)  # every process computes the same (same noise, same data)
+        pl_module.log_dict(figures, on_epoch=True, on_step=False)
+
+    def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        figures = self._evaluate(trainer, pl_module)
+        pl_module.log_dict({f"test/{k}": v for k, v in figures.items()}, on_epoch=True, on_step=False)
+        if trainer.is_global_zero:
+            floor = self.metric.floor(self.num_samples)
+            sys.stdout.write(table(figures, floor, self.metric.describe(self.num_samples)))
+
+
+def table(figures: dict[str, float], floor: dict[str, float], description: str) -> str:
+    """A plain-text table: one metric per row, the samples' value and the real-data floor."""
+    width = max(len(k) for k in figures)
+    rows = [f"{'metric':<{width}}  {'samples':>12}  {'real (floor)':>12}"]
+    rows += [f"{k:<{width}}  {v:>12.4f}  {floor.get(k, float('nan')):>12.4f}" for k, v in figures.items()]
+    rule = "-" * len(rows[0])
+    return "\n".join(["", description, rule, rows[0], rule, *rows[1:], rule, ""]) + "\n"

@@ -1,0 +1,7 @@
+"""Sample-quality metrics: image metrics with a shipped classifier, mode metrics on the toy mixtures."""
+
+from gan_manual.metrics.base import SampleMetric
+from gan_manual.metrics.images import ClassifierMetrics, InceptionFID
+from gan_manual.metrics.modes import ModeMetrics, mode_metrics
+
+__all__ = ["ClassifierMetrics", "InceptionFID", "ModeMetrics", "SampleMetric", "mode_metrics"]

@@ -1,0 +1,85 @@
+"""``python -m gan_manual sample``: samples from a checkpoint alone, no config needed.
+
+    python -m gan_manual sample --ckpt_path CKPT --num_samples N --output_dir DIR [--seed S]
+
+Writes ``DIR/samples.pt`` (float ``(N, *data_shape)`` in the data's range: ``(N, C, H, W)`` in [-1, 1] for
+images) and ``DIR/grid.png`` (the first 100 images on a grid, or a scatter of 2D samples). The networks are
+rebuilt from the class paths and arguments saved in the checkpoint, loaded with ``weights_only=True``.
+"""
+
+import argparse
+import sys
+import warnings
+from pathlib import Path
+from typing import NoReturn, Optional
+
+import torch
+from torchvision.utils import make_grid, save_image
+
+from gan_manual.callbacks.samples import PointCloud
+from gan_manual.errors import ConfigError
+from gan_manual.resume import read_checkpoint
+from gan_manual.system import GAN
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        sys.stderr.write(f"error: {message} (python -m gan_manual sample --help)\n")
+        sys.exit(2)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{value} is not a positive integer")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="python -m gan_manual sample", description=__doc__,
+                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--ckpt_path", required=True, help="a checkpoint written by gan_manual fit")
+    p.add_argument("--num_samples", type=_positive, default=64)
+    p.add_argument("--output_dir", required=True, help="folder for samples.pt and grid.png (made if missing)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the noise: same seed, same samples")
+    p.add_argument("--batch_size", type=_positive, default=1000, help="samples per forward pass")
+    return p
+
+
+@torch.no_grad()
+def sample(ckpt_path: str, num_samples: int, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
+    """``num_samples`` samples of the checkpoint's generator (eval mode) from noise seeded with ``seed``."""
+    read_checkpoint(ckpt_path)  # a clear error for a missing, truncated or foreign file
+    with warnings.catch_warnings():  # rebuilt outside the CLI, the system's hparams hold the nets: harmless
+        warnings.filterwarnings("ignore", message="Attribute '.*' is an instance of `nn.Module`")
+        model = GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True)
+    model.eval()
+    rng = torch.Generator().manual_seed(seed)
+    chunks = []
+    for start in range(0, num_samples, batch_size):
+        z = torch.randn(min(batch_size, num_samples - start), model.latent_dim, generator=rng)
+        chunks.append(model(z).float())
+    return torch.cat(chunks)
+
+
+def picture(samples: torch.Tensor) -> torch.Tensor:
+    """Images -> the first 100 on a 10-column grid; 2D points -> a scatter. ``(3, H, W)`` in [0, 1]."""
+    if samples.dim() == 4:
+        return make_grid(samples[:100], nrow=10, normalize=True, value_range=(-1, 1))
+    if samples.dim() == 2 and samples.shape[1] == 2:
+        extent = float(samples.abs().max().clamp(min=1.0)) * 1.1
+        return PointCloud(num_samples=len(samples), extent=extent).render(samples, trainer=None)
+    raise ConfigError(f"ckpt_path: samples of shape {tuple(samples.shape[1:])} are neither images nor 2D points")
+
+
+def main(argv: Optional[list[str]] = None) -> None:
+    args = parser().parse_args(argv)
+    from gan_manual.cli import _check_writable  # the CLI's own check: one line before anything is written
+
+    _check_writable("output_dir", Path(args.output_dir))
+    samples = sample(args.ckpt_path, args.num_samples, args.seed, args.batch_size)
+    out = Path(args.output_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    torch.save(samples, out / "samples.pt")
+    save_image(picture(samples), out / "grid.png")
+    print(f"wrote {out / 'samples.pt'} {tuple(samples.shape)} and {out / 'grid.png'}")

@@ -1,0 +1,87 @@
+"""Metric sanity with known answers: toy modes, k-NN precision/recall, and (on real MNIST) the classifier
+metrics: a set against itself, train against test, noise, one digit only, the classifier's accuracy."""
+
+import math
+
+import pytest
+import torch
+
+from conftest import REAL_DATA
+from gan_manual.data import GridDataModule, MNISTDataModule, RingDataModule
+from gan_manual.metrics import ClassifierMetrics, mode_metrics
+from gan_manual.metrics.classifier import load_classifier
+from gan_manual.metrics.knn import precision_recall
+
+
+@pytest.mark.parametrize("data", [RingDataModule(), GridDataModule()], ids=["ring", "grid"])
+def test_samples_on_the_modes_score_every_mode_and_full_quality(data):
+    centers = data.centers()
+    samples = centers.repeat(2500 // len(centers) + 1, 1)[:2500]
+    figures = mode_metrics(samples, centers, data.std)
+    assert figures["modes"] == len(centers) and figures["hq_percent"] == 100.0
+    assert figures["reverse_kl"] == pytest.approx(0.0, abs=1e-3)
+
+
+def test_one_mode_only_and_off_mode_samples():
+    data = RingDataModule()
+    centers = data.centers()
+    collapsed = centers[2] + 0.5 * data.std * torch.randn(2500, 2, generator=torch.Generator().manual_seed(0))
+    figures = mode_metrics(collapsed, centers, data.std)
+    assert figures["modes"] == 1 and figures["hq_percent"] == pytest.approx(100.0)
+    assert figures["reverse_kl"] == pytest.approx(math.log(8))
+    between = torch.zeros(100, 2)  # the ring's centre: 1.0 away from every mode, 100 std
+    assert mode_metrics(between, centers, data.std)["hq_percent"] == 0.0
+    assert mode_metrics(between, centers, data.std)["modes"] == 0
+
+
+def test_precision_recall_known_answers():
+    rng = torch.Generator().manual_seed(0)
+    real = torch.randn(500, 8, generator=rng)
+    assert precision_recall(real, real.clone()) == (1.0, 1.0)
+    far = real + 100.0
+    assert precision_recall(real, far) == (0.0, 0.0)
+    half = torch.cat([real[:250], far[:250]])  # half the fakes on the data, half far away
+    assert precision_recall(real, half)[0] == 0.5
+    two_modes = torch.cat([real, far])  # data with two modes; fakes that dropped one: precise, half the recall
+    assert precision_recall(two_modes, real.clone()) == (1.0, 0.5)
+
+
+needs_mnist = pytest.mark.skipif(REAL_DATA is None, reason="set GAN_MANUAL_DATA to a folder holding MNIST/raw/")
+
+
+@pytest.fixture(scope="module")
+def mnist_metrics():
+    data = MNISTDataModule(root=REAL_DATA)
+    data.setup("test")
+    metric = ClassifierMetrics("mnist")
+    metric.setup(data)
+    return data, metric
+
+
+@needs_mnist
+def test_classifier_accuracy_on_held_out_test_images(mnist_metrics):
+    data, _ = mnist_metrics
+    images, labels = data.eval_tensors
+    net = load_classifier("mnist")
+    with torch.no_grad():
+        predictions = net(images[:3000].float().div(127.5).sub(1)).argmax(1)
+    assert (predictions == labels[:3000]).double().mean() >= 0.99
+
+
+@needs_mnist
+def test_classifier_metrics_known_answers(mnist_metrics):
+    data, metric = mnist_metrics
+    itself = metric(metric.real)
+    assert abs(itself["fid"]) < 1e-3 and itself["precision"] == itself["recall"] == 1.0
+    assert itself["classes_covered"] == 10 and itself["class_kl"] < 0.01
+    floor = metric.floor(10_000)  # 10k training images against the test set
+    noise = metric(torch.rand(2000, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1)
+    assert floor["fid"] < 10 and noise["fid"] > 100 * floor["fid"]
+    assert floor["kid"] < 0.02 * noise["kid"]
+    assert floor["precision"] > 0.8 and floor["recall"] > 0.8
+    assert noise["precision"] < 0.3 and noise["recall"] == 0.0
+    assert floor["inception_score"] > 9 and floor["classes_covered"] == 10
+    threes = metric(metric.real[data.eval_tensors[1] == 3])
+    assert threes["classes_covered"] == 1
+    assert threes["class_kl"] == pytest.approx(math.log(10), abs=0.1)
+    assert threes["inception_score"] < 1.5
