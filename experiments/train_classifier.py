@@ -14,21 +14,17 @@ import torch
 import torch.nn.functional as F
 
 from gan_manual.data import FashionMNISTDataModule, MNISTDataModule
+from gan_manual.data.mnist import to_unit_range
 from gan_manual.metrics.classifier import WEIGHTS, LeNet
 
 DATA = {"mnist": MNISTDataModule, "fashion_mnist": FashionMNISTDataModule}
 OUT = Path(__file__).resolve().parent.parent / "gan_manual" / "metrics" / "weights"
 
 
-def scaled(images: torch.Tensor) -> torch.Tensor:
-    """uint8 ``(B, 1, 28, 28)`` -> float in [-1, 1], as the GAN's samples."""
-    return images.float().div(127.5).sub(1.0)
-
-
 @torch.no_grad()
 def accuracy(net: LeNet, images: torch.Tensor, labels: torch.Tensor) -> float:
     net.eval()
-    correct = sum((net(scaled(images[i : i + 1000])).argmax(1) == labels[i : i + 1000]).sum().item()
+    correct = sum((net(to_unit_range(images[i : i + 1000])).argmax(1) == labels[i : i + 1000]).sum().item()
                   for i in range(0, len(images), 1000))
     return correct / len(images)
 
@@ -59,7 +55,7 @@ def main() -> None:
             idx = order[i * args.batch_size : (i + 1) * args.batch_size]
             # Light augmentation: shifts of up to 2 pixels, so the features do not key on exact positions.
             shift = torch.randint(-2, 3, (2,), generator=rng).tolist()
-            batch = torch.roll(scaled(images[idx]), shifts=shift, dims=(2, 3))
+            batch = torch.roll(to_unit_range(images[idx]), shifts=shift, dims=(2, 3))
             loss = F.cross_entropy(net(batch), labels[idx])
             optimizer.zero_grad(set_to_none=True)
             loss.backward()

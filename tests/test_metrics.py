@@ -8,6 +8,7 @@ import torch
 
 from conftest import REAL_DATA
 from gan_manual.data import GridDataModule, MNISTDataModule, RingDataModule
+from gan_manual.data.mnist import to_unit_range
 from gan_manual.metrics import ClassifierMetrics, mode_metrics
 from gan_manual.metrics.classifier import load_classifier
 from gan_manual.metrics.knn import precision_recall
@@ -64,7 +65,7 @@ def test_classifier_accuracy_on_held_out_test_images(mnist_metrics):
     images, labels = data.eval_tensors
     net = load_classifier("mnist")
     with torch.no_grad():
-        predictions = net(images[:3000].float().div(127.5).sub(1)).argmax(1)
+        predictions = net(to_unit_range(images[:3000])).argmax(1)
     assert (predictions == labels[:3000]).double().mean() >= 0.99
 
 

@@ -18,6 +18,11 @@ from gan_manual.errors import ConfigError
 DATA_ENV = "GAN_MANUAL_DATA"
 
 
+def to_unit_range(images: Tensor) -> Tensor:
+    """Stored uint8 images in [0, 255] -> float in [-1, 1], the range of samples (a new tensor)."""
+    return images.to(torch.get_default_dtype(), copy=True).div_(127.5).sub_(1.0)
+
+
 def default_root() -> Path:
     """``$GAN_MANUAL_DATA`` if set, else ``./data``."""
     return Path(os.environ.get(DATA_ENV) or "data")
@@ -120,7 +125,7 @@ class MNISTDataModule(InMemoryDataModule):
             return batch
         images, labels = batch
         # uint8 [0, 255] -> float [-1, 1], on the device, once per batch.
-        return images.to(torch.get_default_dtype()).div_(127.5).sub_(1.0), labels
+        return to_unit_range(images), labels
 
 
 class FashionMNISTDataModule(MNISTDataModule):

@@ -12,6 +12,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
+from gan_manual.data.mnist import to_unit_range
 from gan_manual.errors import ConfigError
 from gan_manual.metrics.base import SampleMetric
 from gan_manual.metrics.classifier import load_classifier
@@ -60,8 +61,8 @@ class ClassifierMetrics(SampleMetric):
             )
         if not datamodule.eval_tensors:
             datamodule.setup("test")
-        self.real = _to_unit_range(datamodule.eval_tensors[0])
-        self.train = _to_unit_range(datamodule.train_tensors[0])
+        self.real = to_unit_range(datamodule.eval_tensors[0])
+        self.train = to_unit_range(datamodule.train_tensors[0])
         self._real_features = self._features(self.real)  # once: the reference does not change
 
     def describe(self, num_samples: int) -> str:
@@ -124,11 +125,6 @@ class _Computed(nn.Module):
         return features
 
 
-def _to_unit_range(images: Tensor) -> Tensor:
-    """Stored uint8 [0, 255] images -> float [-1, 1], the range of samples."""
-    return images.float().div(127.5).sub(1.0) if images.dtype == torch.uint8 else images.float()
-
-
 class InceptionFID(SampleMetric):
     """FID with torchmetrics' Inception-v3 (2048-d pool features), comparable with published FIDs, where the
     weights are at hand: needs ``pip install torch-fidelity`` and its FID Inception weights downloaded once (or
@@ -146,8 +142,8 @@ class InceptionFID(SampleMetric):
     def setup(self, datamodule: L.LightningDataModule) -> None:
         if not datamodule.eval_tensors:
             datamodule.setup("test")
-        self.real = _to_unit_range(datamodule.eval_tensors[0])
-        self.train = _to_unit_range(datamodule.train_tensors[0])
+        self.real = to_unit_range(datamodule.eval_tensors[0])
+        self.train = to_unit_range(datamodule.train_tensors[0])
 
     def describe(self, num_samples: int) -> str:
         return f"{num_samples} samples vs the {len(self.real)} test images; features: Inception-v3 pool3 (2048-d)"
