@@ -33,7 +33,7 @@ def main() -> None:
     for config in args.configs:
         name = Path(config).stem
         fit = ["fit", "-c", config,
-               f"--trainer.logger.init_args.save_dir=runs/results", f"--trainer.logger.init_args.name={name}"]
+               "--trainer.logger.init_args.save_dir=runs/results", f"--trainer.logger.init_args.name={name}"]
         if args.epochs is not None:
             fit.append(f"--trainer.max_epochs={args.epochs}")
         start = time.perf_counter()

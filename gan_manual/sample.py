@@ -46,20 +46,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-@torch.no_grad()
 def sample(ckpt_path: str, num_samples: int, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
     """``num_samples`` samples of the checkpoint's generator (eval mode) from noise seeded with ``seed``."""
     read_checkpoint(ckpt_path)  # a clear error for a missing, truncated or foreign file
     with warnings.catch_warnings():  # rebuilt outside the CLI, the system's hparams hold the nets: harmless
         warnings.filterwarnings("ignore", message="Attribute '.*' is an instance of `nn.Module`")
         model = GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True)
-    model.eval()
-    rng = torch.Generator().manual_seed(seed)
-    chunks = []
-    for start in range(0, num_samples, batch_size):
-        z = torch.randn(min(batch_size, num_samples - start), model.latent_dim, generator=rng)
-        chunks.append(model(z).float())
-    return torch.cat(chunks)
+    return model.generate(num_samples, seed, batch_size)
 
 
 def picture(samples: torch.Tensor) -> torch.Tensor:

@@ -108,6 +108,20 @@ class GAN(L.LightningModule):
         z = torch.randn(n, self.latent_dim, device=self.device, generator=rng)
         return self.generator(z)
 
+    @torch.no_grad()
+    def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000) -> Tensor:
+        """``num_samples`` samples ``(num_samples, *data_shape)`` on the CPU, from noise drawn on the CPU with
+        ``seed`` (the same samples on any device), BatchNorm in eval mode, ``batch_size`` per forward pass."""
+        rng = torch.Generator().manual_seed(seed)
+        was_training = self.generator.training
+        self.generator.eval()
+        chunks = []
+        for start in range(0, num_samples, batch_size):
+            z = torch.randn(min(batch_size, num_samples - start), self.latent_dim, generator=rng)
+            chunks.append(self.generator(z.to(self.device)).float().cpu())
+        self.generator.train(was_training)
+        return torch.cat(chunks)
+
     # ------------------------------------------------------------------------------------------------ training
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:

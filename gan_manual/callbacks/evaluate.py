@@ -4,7 +4,6 @@ injected metric (ClassifierMetrics for MNIST, ModeMetrics for the toy mixtures).
 import sys
 
 import lightning as L
-import torch
 from jsonargparse.typing import PositiveInt
 from torch import Tensor
 
@@ -43,20 +42,9 @@ class Evaluate(L.Callback):
         #: The figures of the last evaluation (tests and scripts read them).
         self.last: dict[str, float] = {}
 
-    @torch.no_grad()
     def generate(self, pl_module: L.LightningModule) -> Tensor:
-        """``num_samples`` samples from the seeded noise, BatchNorm in eval mode, on the CPU."""
-        rng = torch.Generator().manual_seed(self.seed)
-        generator = pl_module.generator
-        was_training = generator.training
-        generator.eval()
-        chunks = []
-        for start in range(0, self.num_samples, self.batch_size):
-            n = min(self.batch_size, self.num_samples - start)
-            z = torch.randn(n, pl_module.latent_dim, generator=rng).to(pl_module.device)
-            chunks.append(generator(z).float().cpu())
-        generator.train(was_training)
-        return torch.cat(chunks)
+        """``num_samples`` samples of the seeded noise, on the CPU (:meth:`GAN.generate`)."""
+        return pl_module.generate(self.num_samples, self.seed, self.batch_size)
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         # After the datamodule's setup and before anything is written: a metric that does not fit the data
