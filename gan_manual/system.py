@@ -14,10 +14,11 @@ from typing import Any, Literal, Optional
 import lightning as L
 import torch
 from jsonargparse import lazy_instance
-from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
+from jsonargparse.typing import NonNegativeInt, OpenUnitInterval, PositiveFloat, PositiveInt
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_warn
 from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel
 
 from gan_manual.losses import GANLoss, NonSaturatingLoss
 from gan_manual.penalties import Penalty
@@ -44,6 +45,8 @@ class GAN(L.LightningModule):
         g_clip_norm, d_clip_norm: Clip each network's total gradient norm to this value before its step.
         d_weight_clip: Clamp D's weights to [-c, c] after each D step (the original WGAN's constraint; 0.01).
         rolling_window: Also log means of the losses over the last this-many steps; 0 turns them off.
+        g_ema_decay: Keep an exponential moving average of G's weights with this decay per G step (0.999 is
+            common); evaluation, the sample pictures, ``predict`` and the ``sample`` command then use the average.
     """
 
     def __init__(
@@ -65,6 +68,7 @@ class GAN(L.LightningModule):
         d_clip_norm: Optional[PositiveFloat] = None,
         d_weight_clip: Optional[PositiveFloat] = None,
         rolling_window: NonNegativeInt = 0,
+        g_ema_decay: Optional[OpenUnitInterval] = None,
     ) -> None:
         super().__init__()
         # Under the CLI this records the parsed config (class paths and arguments), not the module objects, so a
@@ -87,6 +91,12 @@ class GAN(L.LightningModule):
         self.rolling = nn.ModuleDict(
             {name: RollingMean(rolling_window) for name in ("d_loss", "g_loss")} if rolling_window else {}
         )
+        # Averaged G (as in ProGAN, BigGAN, StyleGAN): part of the state_dict, so checkpoints, resume and the
+        # sample command carry it. BatchNorm statistics are copied from G, not averaged (StyleGAN's choice).
+        self.generator_ema: Optional[AveragedModel] = None
+        if g_ema_decay is not None:
+            self.generator_ema = AveragedModel(generator, multi_avg_fn=_ema_average(g_ema_decay), use_buffers=False)
+            self.generator_ema.requires_grad_(False)
         self._epoch_means, self._window_means = Means(), Means()
         #: Training batches seen over the run; drives the schedule (checkpointed).
         self.batches_trained = 0
@@ -99,6 +109,11 @@ class GAN(L.LightningModule):
     def latent_dim(self) -> int:
         return self.generator.latent_dim
 
+    @property
+    def sampling_generator(self) -> nn.Module:
+        """The network samples are shown, scored and written from: G's moving average if kept, else G."""
+        return self.generator if self.generator_ema is None else self.generator_ema.module
+
     def forward(self, z: Tensor) -> Tensor:
         """Noise ``(B, latent_dim)`` -> samples ``(B, *data_shape)``."""
         return self.generator(z)
@@ -110,16 +125,18 @@ class GAN(L.LightningModule):
 
     @torch.no_grad()
     def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000) -> Tensor:
-        """``num_samples`` samples ``(num_samples, *data_shape)`` on the CPU, from noise drawn on the CPU with
-        ``seed`` (the same samples on any device), BatchNorm in eval mode, ``batch_size`` per forward pass."""
+        """``num_samples`` samples ``(num_samples, *data_shape)`` of :attr:`sampling_generator` on the CPU, from
+        noise drawn on the CPU with ``seed`` (the same samples on any device), BatchNorm in eval mode,
+        ``batch_size`` per forward pass."""
         rng = torch.Generator().manual_seed(seed)
-        was_training = self.generator.training
-        self.generator.eval()
+        generator = self.sampling_generator
+        was_training = generator.training
+        generator.eval()
         chunks = []
         for start in range(0, num_samples, batch_size):
             z = torch.randn(min(batch_size, num_samples - start), self.latent_dim, generator=rng)
-            chunks.append(self.generator(z.to(self.device)).float().cpu())
-        self.generator.train(was_training)
+            chunks.append(generator(z.to(self.device)).float().cpu())
+        generator.train(was_training)
         return torch.cat(chunks)
 
     # ------------------------------------------------------------------------------------------------ training
@@ -176,6 +193,8 @@ class GAN(L.LightningModule):
         self.manual_backward(loss)
         self.discriminator.requires_grad_(True)
         opt.step()
+        if self.generator_ema is not None:
+            self.generator_ema.update_parameters(self.generator)
         return {"g_loss": loss.detach()}
 
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
@@ -253,8 +272,9 @@ class GAN(L.LightningModule):
     # -------------------------------------------------------------------------------------------------- predict
 
     def predict_step(self, batch: tuple[Tensor], batch_idx: int) -> Tensor:
-        """One sample ``(*data_shape)`` per index in ``batch``: returns ``(B, *data_shape)``."""
-        return self.sample(batch[0].shape[0], self._eval_rng)
+        """One sample ``(*data_shape)`` per index in ``batch`` from :attr:`sampling_generator`: ``(B, *data_shape)``."""
+        z = torch.randn(batch[0].shape[0], self.latent_dim, device=self.device, generator=self._eval_rng)
+        return self.sampling_generator(z)
 
     def on_predict_epoch_start(self) -> None:
         self._eval_rng = self._fresh_eval_rng()
@@ -295,6 +315,17 @@ class GAN(L.LightningModule):
         for name in ("epoch_means", "window_means"):
             if name in state:
                 getattr(self, f"_{name}").load_state_dict(state[name])
+
+
+def _ema_average(decay: float) -> Any:
+    """AveragedModel's ``multi_avg_fn`` for an exponential moving average that forgets the initial weights fast:
+    the decay after n updates is min(decay, (1 + n) / (10 + n)) (TensorFlow's ExponentialMovingAverage)."""
+
+    def average(averaged: list[Tensor], current: list[Tensor], num_averaged: Tensor) -> None:
+        n = float(num_averaged)
+        torch._foreach_lerp_(averaged, current, 1.0 - min(decay, (1.0 + n) / (10.0 + n)))
+
+    return average
 
 
 def _fold(*numbers: int) -> int:

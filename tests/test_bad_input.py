@@ -23,6 +23,8 @@ CASES = [
                                                               " does not correspond to a subclass of GANLoss"),
     (["--data.init_args.root=/no/such/folder", "--data.init_args.download=false"],
      "data.root: no MNIST files in /no/such/folder/MNIST/raw"),
+    (["--model.init_args.g_ema_decay=1"], "model.g_ema_decay: Not of type OpenUnitInterval: does not conform to "
+                                          "restriction v>0 and v<1"),
     (["--trainer.max_epochs=-3"], "`max_epochs` must be a non-negative integer or -1"),
 ]
 

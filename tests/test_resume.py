@@ -14,7 +14,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 TESTS = Path(__file__).resolve().parent
 
 #: 3 epochs of 10 batches; last.ckpt every 4 batches and at epoch ends; D alone for the first 6 batches, 3 D
-#: steps per G step on one batch, gradient penalty, clipping, StepLR per epoch, rolling means.
+#: steps per G step on one batch, gradient penalty, clipping, StepLR per epoch, rolling means, G's moving average.
 RESUME_YAML = """
 trainer:
   max_epochs: 3
@@ -34,6 +34,7 @@ model:
     discriminator: {class_path: gan_manual.nets.MLPDiscriminator, init_args: {hidden_dims: [64, 32]}}
     d_warmup_batches: 6
     rolling_window: 5
+    g_ema_decay: 0.9
     g_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1, gamma: 0.5}}
     d_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1, gamma: 0.5}}
 data:

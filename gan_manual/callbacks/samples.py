@@ -45,13 +45,7 @@ class SampleWriter(L.Callback):
         log_dir = trainer.log_dir  # a collective under DDP: every process has to ask
         if not trainer.is_global_zero:
             return
-        noise = torch.randn(self.num_samples, pl_module.latent_dim, generator=torch.Generator().manual_seed(self.seed))
-        generator = pl_module.generator
-        was_training = generator.training
-        generator.eval()  # BatchNorm with running statistics, as at sampling time
-        with torch.no_grad():
-            samples = generator(noise.to(pl_module.device)).float().cpu()
-        generator.train(was_training)
+        samples = pl_module.generate(self.num_samples, self.seed, batch_size=self.num_samples)  # one draw of noise
         image = self.render(samples, trainer)
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
