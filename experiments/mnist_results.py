@@ -7,6 +7,7 @@ Without --epochs every config trains for its own max_epochs. Runs write to runs/
 """
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -29,6 +30,7 @@ def main() -> None:
     parser.add_argument("configs", nargs="*", default=CONFIGS)
     parser.add_argument("--epochs", type=int, default=None, help="override every config's max_epochs")
     args = parser.parse_args()
+    del sys.argv[1:]  # the CLI gets its arguments from us; Lightning warns when sys.argv holds others too
     lines, metric = [], ClassifierMetrics("mnist")
     for config in args.configs:
         name = Path(config).stem

@@ -7,6 +7,7 @@ and standard deviation.
 """
 
 import argparse
+import sys
 import tempfile
 import time
 
@@ -37,13 +38,14 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("overrides", nargs="*", help="CLI overrides, after --")
     args = parser.parse_args()
+    del sys.argv[1:]  # the CLI gets its arguments from us; Lightning warns when sys.argv holds others too
     rows = []
     for seed in range(args.seeds):
         figures, seconds = run(args.config, seed, args.overrides)
         rows.append({**figures, "seconds": seconds})
         print(f"seed {seed}: modes {figures['modes']:.0f}, high quality {figures['hq_percent']:.1f}%, "
               f"reverse KL {figures['reverse_kl']:.4f}, {seconds:.0f} s", flush=True)
-    print(f"{args.config} over {args.seeds} seeds (mean ± std):")
+    print(f"{' '.join([args.config, *args.overrides])} over {args.seeds} seeds (mean ± std):")
     for key in ("modes", "hq_percent", "reverse_kl", "seconds"):
         values = torch.tensor([r[key] for r in rows], dtype=torch.float64)
         spread = values.std().item() if len(values) > 1 else 0.0

@@ -6,7 +6,10 @@ Images use ``data_shape=(C, H, W)``; the 2D toy data uses ``data_shape=(2,)``.
 import math
 from collections.abc import Sequence
 
+from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
 from torch import Tensor, nn
+
+from gan_manual.nets.latent import CategoricalCode
 
 
 class MLPGenerator(nn.Module):
@@ -21,6 +24,10 @@ class MLPGenerator(nn.Module):
         batch_norm: BatchNorm1d in every hidden block except the first, as in the notebook.
         tanh: End with Tanh, for data scaled to [-1, 1]; off for unbounded toy data.
         negative_slope: LeakyReLU slope.
+        code_values: 0: the noise goes in as it is. K > 0: its first coordinate becomes a uniform code of K values
+            and the rest is scaled by ``code_noise_std``, a K-component Gaussian-mixture prior
+            (:class:`~gan_manual.nets.latent.CategoricalCode`: for data made of separated modes).
+        code_noise_std: Spread of each component's noise, with ``code_values`` > 0.
     """
 
     def __init__(
@@ -31,12 +38,17 @@ class MLPGenerator(nn.Module):
         batch_norm: bool = True,
         tanh: bool = True,
         negative_slope: float = 0.2,
+        code_values: NonNegativeInt = 0,
+        code_noise_std: PositiveFloat = 0.1,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape)
         layers: list[nn.Module] = []
         width = latent_dim
+        if code_values:
+            layers.append(CategoricalCode(code_values, code_noise_std))
+            width = code_values + latent_dim - 1
         for i, hidden in enumerate(hidden_dims):
             layers.append(nn.Linear(width, hidden))
             if batch_norm and i > 0:
@@ -55,7 +67,7 @@ class MLPGenerator(nn.Module):
 
 
 class MLPDiscriminator(nn.Module):
-    """Maps samples ``(B, *data_shape)`` to one logit each, ``(B,)``.
+    """Maps samples ``(B, *data_shape)`` to one logit each, ``(B,)``, or one per pack, ``(B / pack,)``.
 
     No sigmoid: the loss decides what the output means (BCE-with-logits, Wasserstein critic, hinge, ...).
 
@@ -63,6 +75,10 @@ class MLPDiscriminator(nn.Module):
         data_shape: Shape of one sample; linked from the datamodule by the CLI.
         hidden_dims: Width of each hidden layer (Linear, LeakyReLU).
         negative_slope: LeakyReLU slope.
+        pack: PacGAN (Lin et al. 2018): judge this many samples at once, concatenated, all real or all fake; a
+            generator that drops modes makes packs that look alike, which D learns to spot. Batches must be
+            multiples of ``pack``. GP and R1 still penalise each sample's own input gradient, which PacGAN's
+            paper did not study.
     """
 
     def __init__(
@@ -70,10 +86,12 @@ class MLPDiscriminator(nn.Module):
         data_shape: Sequence[int] = (1, 28, 28),
         hidden_dims: Sequence[int] = (512, 256),
         negative_slope: float = 0.2,
+        pack: PositiveInt = 1,
     ) -> None:
         super().__init__()
-        layers: list[nn.Module] = [nn.Flatten()]
-        width = math.prod(data_shape)
+        self.pack = pack
+        layers: list[nn.Module] = [nn.Flatten()]  # a no-op since forward flattens packs; kept for state_dict names
+        width = math.prod(data_shape) * pack
         for hidden in hidden_dims:
             layers += [nn.Linear(width, hidden), nn.LeakyReLU(negative_slope)]
             width = hidden
@@ -81,5 +99,8 @@ class MLPDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
-        """``x: (B, *data_shape)`` -> logits ``(B,)``."""
-        return self.net(x).squeeze(1)
+        """``x: (B, *data_shape)`` -> logits ``(B / pack,)``."""
+        if x.shape[0] % self.pack:
+            raise ValueError(f"discriminator.pack={self.pack} needs batches of a multiple of {self.pack}, got "
+                             f"{x.shape[0]}")
+        return self.net(x.reshape(x.shape[0] // self.pack, -1)).squeeze(1)

@@ -1,0 +1,52 @@
+"""The shipped networks' shapes, and the categorical code in front of the generator."""
+
+import torch
+
+from gan_manual.nets import MLPDiscriminator, MLPGenerator
+from gan_manual.nets.latent import CategoricalCode
+
+
+def test_code_is_uniform_one_hot_beside_scaled_noise():
+    z = torch.randn(40_000, 3, generator=torch.Generator().manual_seed(0))
+    out = CategoricalCode(num_values=8, noise_std=0.1)(z)
+    assert out.shape == (40_000, 8 + 2)
+    one_hot = out[:, :8]
+    assert torch.equal(one_hot.sum(1), torch.ones(40_000)) and set(one_hot.unique().tolist()) == {0.0, 1.0}
+    share = one_hot.mean(0)
+    assert torch.allclose(share, torch.full((8,), 1 / 8), atol=0.01)  # each value 1/8 of the time (+- 4.5 sd)
+    assert torch.equal(out[:, 8:], 0.1 * z[:, 1:])
+    order = z[:, 0].argsort()  # the code grows with the first coordinate: neighbouring noise, neighbouring values
+    assert (one_hot[order].argmax(1).diff() >= 0).all()
+
+
+def test_generator_with_a_code_takes_the_same_noise():
+    g = MLPGenerator(latent_dim=3, hidden_dims=(16,), data_shape=(2,), tanh=False, code_values=5)
+    assert g.latent_dim == 3 and g.net[1].in_features == 5 + 2
+    assert g(torch.randn(7, 3)).shape == (7, 2)
+
+
+def test_shapes():
+    g = MLPGenerator(latent_dim=10, hidden_dims=(16, 32))
+    d = MLPDiscriminator(hidden_dims=(16,))
+    x = g(torch.randn(4, 10))
+    assert x.shape == (4, 1, 28, 28) and x.abs().max() <= 1
+    assert d(x).shape == (4,)
+
+
+def test_packed_discriminator_judges_packs_of_consecutive_samples():
+    torch.manual_seed(0)
+    d = MLPDiscriminator(data_shape=(2,), hidden_dims=(8,), pack=2)
+    x = 3 * torch.randn(6, 2)
+    out = d(x).detach()
+    assert out.shape == (3,)
+    # pack 1 is samples 2 and 3, whatever else is in the batch (up to float rounding of a different batch size)
+    assert (out[1] - d(x[2:4])[0]).abs() < 1e-6
+    swapped = x.clone()
+    swapped[[2, 3]] = x[[3, 2]]
+    assert (d(swapped)[1] - out[1]).abs() > 1e-3  # concatenated, not pooled: order within a pack counts
+    try:
+        d(torch.randn(5, 2))
+    except ValueError as error:
+        assert str(error) == "discriminator.pack=2 needs batches of a multiple of 2, got 5"
+    else:
+        raise AssertionError("an odd batch went through")
