@@ -11,7 +11,6 @@ import sys
 import time
 from pathlib import Path
 
-from gan_manual.callbacks import Evaluate
 from gan_manual.cli import main as cli_main
 from gan_manual.metrics import ClassifierMetrics
 
@@ -41,9 +40,8 @@ def main() -> None:
         start = time.perf_counter()
         cli = cli_main(fit)
         minutes = (time.perf_counter() - start) / 60
-        evaluate = Evaluate(metric, num_samples=10_000, seed=0)
         metric.setup(cli.datamodule)
-        figures = evaluate.metric(evaluate.generate(cli.model))
+        figures = metric(cli.model.generate(10_000, seed=0))
         epochs = cli.trainer.current_epoch
         lines.append(row(f"`{config}`", figures, f"{epochs} epochs, {minutes:.1f} min"))
         print(lines[-1], flush=True)

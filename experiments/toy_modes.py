@@ -13,7 +13,6 @@ import time
 
 import torch
 
-from gan_manual.callbacks import Evaluate
 from gan_manual.cli import main as cli_main
 from gan_manual.metrics import ModeMetrics
 
@@ -27,9 +26,9 @@ def run(config: str, seed: int, overrides: list[str]) -> tuple[dict[str, float],
         start = time.perf_counter()
         cli = cli_main(args)
         seconds = time.perf_counter() - start
-    evaluate = Evaluate(ModeMetrics(), num_samples=2500, seed=seed)
-    evaluate.metric.setup(cli.datamodule)
-    return evaluate.metric(evaluate.generate(cli.model)), seconds
+    metric = ModeMetrics()
+    metric.setup(cli.datamodule)
+    return metric(cli.model.generate(2500, seed)), seconds
 
 
 def main() -> None:

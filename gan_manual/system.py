@@ -118,10 +118,10 @@ class GAN(L.LightningModule):
         """Noise ``(B, latent_dim)`` -> samples ``(B, *data_shape)``."""
         return self.generator(z)
 
-    def sample(self, n: int, rng: Optional[torch.Generator] = None) -> Tensor:
-        """``n`` samples ``(n, *data_shape)`` from fresh noise drawn with ``rng``."""
+    def sample(self, n: int, rng: Optional[torch.Generator] = None, generator: Optional[nn.Module] = None) -> Tensor:
+        """``n`` samples ``(n, *data_shape)`` of ``generator`` (G by default) from fresh noise drawn with ``rng``."""
         z = torch.randn(n, self.latent_dim, device=self.device, generator=rng)
-        return self.generator(z)
+        return (self.generator if generator is None else generator)(z)
 
     @torch.no_grad()
     def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000) -> Tensor:
@@ -273,8 +273,7 @@ class GAN(L.LightningModule):
 
     def predict_step(self, batch: tuple[Tensor], batch_idx: int) -> Tensor:
         """One sample ``(*data_shape)`` per index in ``batch`` from :attr:`sampling_generator`: ``(B, *data_shape)``."""
-        z = torch.randn(batch[0].shape[0], self.latent_dim, device=self.device, generator=self._eval_rng)
-        return self.sampling_generator(z)
+        return self.sample(batch[0].shape[0], self._eval_rng, self.sampling_generator)
 
     def on_predict_epoch_start(self) -> None:
         self._eval_rng = self._fresh_eval_rng()
