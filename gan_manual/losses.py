@@ -8,8 +8,10 @@ import torch.nn.functional as F
 from jsonargparse.typing import ClosedUnitInterval
 from torch import Tensor
 
+from gan_manual.component import Component
 
-class GANLoss:
+
+class GANLoss(Component):
     """Interface of every loss: the discriminator's and the generator's objective."""
 
     def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
@@ -20,13 +22,9 @@ class GANLoss:
         """G's loss from D's outputs on generated samples ``(B,)``."""
         raise NotImplementedError
 
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({args})"
-
 
 class NonSaturatingLoss(GANLoss):
-    """The notebook's BCE: D classifies real/fake, G maximises log D(G(z)) (Goodfellow et al. 2014, §3).
+    """BCE: D classifies real/fake, G maximises log D(G(z)) (Goodfellow et al. 2014, §3).
 
     Args:
         real_label: Target for real samples in D's loss; 0.9 is one-sided label smoothing (Salimans et al. 2016).

@@ -9,6 +9,8 @@ import torch
 from jsonargparse.typing import NonNegativeFloat
 from torch import Tensor, nn
 
+from gan_manual.component import Component
+
 
 def _grad_norm_sq(discriminator: nn.Module, x: Tensor) -> Tensor:
     """Squared L2 norm of dD/dx per sample, ``(B,)``, differentiable (``create_graph``) for the D step."""
@@ -17,7 +19,7 @@ def _grad_norm_sq(discriminator: nn.Module, x: Tensor) -> Tensor:
     return grad.flatten(1).pow(2).sum(1)
 
 
-class Penalty:
+class Penalty(Component):
     """Interface of every penalty; ``weight`` scales it in D's loss."""
 
     def __init__(self, weight: NonNegativeFloat = 10.0) -> None:
@@ -25,10 +27,6 @@ class Penalty:
 
     def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
         raise NotImplementedError
-
-    def __repr__(self) -> str:
-        args = ", ".join(f"{k}={v}" for k, v in vars(self).items())
-        return f"{type(self).__name__}({args})"
 
 
 class GradientPenalty(Penalty):

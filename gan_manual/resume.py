@@ -7,24 +7,17 @@ hyperparameters (lr, betas, step_size...) with their state, so for those keys th
 Every key that differs is printed with the value that wins.
 """
 
-import sys
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
 import torch
-from lightning.pytorch.utilities import rank_zero_only
 from torch import nn
 
+from gan_manual.console import note
 from gan_manual.errors import ConfigError
 
 #: Keys whose checkpointed value stays on resume: these objects load their hyperparameters with their state.
 STATEFUL = ("g_optimizer", "d_optimizer", "g_scheduler", "d_scheduler")
-
-
-def note(message: str) -> None:
-    """A line on stderr, from the first process only."""
-    if rank_zero_only.rank == 0:
-        sys.stderr.write(f"{message}\n")
 
 
 def find_last(folders: Iterable[Path]) -> Optional[Path]:
@@ -89,9 +82,13 @@ def _flatten(value: Any, prefix: str) -> dict[str, Any]:
 _UNSET = object()
 
 
-def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path: str, fitting: bool) -> int:
+def _show(value: Any) -> str:
+    return "<unset>" if value is _UNSET else repr(value)
+
+
+def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path: str, fitting: bool) -> None:
     """Prints each key of ``model`` and ``data`` whose value in ``config`` (the parsed config, as a dict) differs
-    from the checkpoint's, with the value that is used. Returns how many differ."""
+    from the checkpoint's, with the value that is used."""
     saved: dict[str, Any] = {}
     now: dict[str, Any] = {}
     for key, hparams in (("model", "hyper_parameters"), ("data", "datamodule_hyper_parameters")):
@@ -107,15 +104,11 @@ def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path:
             differ.append((key, old, new))
     if differ:
         note(f"resume: the config differs from the one saved in {path} ({len(differ)} keys):")
-    def show(value: Any) -> str:
-        return "<unset>" if value is _UNSET else repr(value)
-
     for key, old, new in differ:
         stays = fitting and any(f".{name}." in f"{key}." for name in STATEFUL)
         winner = (
-            f"the checkpoint's {show(old)} stays (restored with the optimizer/scheduler state)"
+            f"the checkpoint's {_show(old)} stays (restored with the optimizer/scheduler state)"
             if stays
-            else f"{show(new)} is used"
+            else f"{_show(new)} is used"
         )
-        note(f"  {key}: {show(old)} in the checkpoint, {show(new)} now -> {winner}")
-    return len(differ)
+        note(f"  {key}: {_show(old)} in the checkpoint, {_show(new)} now -> {winner}")

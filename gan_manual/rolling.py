@@ -1,9 +1,9 @@
 """Running statistics of the per-batch scalars, kept on the device.
 
-Lightning's ``self.log`` costs about 0.5 ms a call on this CPU (it moves its result state to the value's device
-on every call): five metrics a batch cost 10% of a batch of the notebook's MLP GAN. So the system accumulates
-here and calls ``self.log`` only on the batches the logger writes (with the means since the previous write) and
-at epoch end (with the epoch means).
+Lightning's ``self.log`` moves its result state to the value's device on every call, which costs a measurable
+share of a small GAN's batch (see the README's "Speed"). So the system accumulates here and calls ``self.log``
+only on the batches the logger writes (with the means since the previous write) and at epoch end (with the epoch
+means).
 """
 
 import torch
@@ -52,3 +52,29 @@ class Means:
         means = {name: total / self.counts[name] for name, total in self.sums.items()}
         self.sums, self.counts = {}, {}
         return means
+
+
+class BatchLogs:
+    """The per-batch scalars of a run between Lightning's writes: epoch means, means since the last write, and the
+    rolling means of ``rolling`` (a module of the system's own, so its windows are in the state_dict)."""
+
+    def __init__(self, rolling: nn.ModuleDict) -> None:
+        self.rolling = rolling
+        self.epoch, self.window = Means(), Means()
+
+    def add(self, values: dict[str, Tensor], write: bool) -> dict[str, Tensor]:
+        """Adds a batch's scalars. On a batch the logger ``write``s, returns what to log: the means since the last
+        write, so every metric has a value even if its network did not step on this batch, and the rolling means
+        (``<name>_rolling``); else nothing."""
+        self.epoch.add(values)
+        self.window.add(values)
+        rolling = {f"{k}_rolling": mean(values[k]) for k, mean in self.rolling.items() if k in values}
+        return {**self.window.pop(), **rolling} if write else {}
+
+    def state_dict(self) -> dict:
+        return {"epoch_means": self.epoch.state_dict(), "window_means": self.window.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        for means, key in ((self.epoch, "epoch_means"), (self.window, "window_means")):
+            if key in state:
+                means.load_state_dict(state[key])

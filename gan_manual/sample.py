@@ -8,24 +8,23 @@ rebuilt from the class paths and arguments saved in the checkpoint, loaded with 
 """
 
 import argparse
-import sys
 import warnings
 from pathlib import Path
 from typing import NoReturn, Optional
 
 import torch
-from torchvision.utils import make_grid, save_image
+from torchvision.utils import save_image
 
-from gan_manual.callbacks.samples import PointCloud
+from gan_manual.console import check_writable, fail
 from gan_manual.errors import ConfigError
+from gan_manual.pictures import image_grid, scatter
 from gan_manual.resume import read_checkpoint
 from gan_manual.system import GAN
 
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        sys.stderr.write(f"error: {message} (python -m gan_manual sample --help)\n")
-        sys.exit(2)
+        fail(f"{message} (python -m gan_manual sample --help)")
 
 
 def _positive(text: str) -> int:
@@ -46,31 +45,27 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def sample(ckpt_path: str, num_samples: int, seed: int = 0, batch_size: int = 1000) -> torch.Tensor:
-    """``num_samples`` samples of the checkpoint's generator (eval mode) from noise seeded with ``seed``."""
+def load(ckpt_path: str) -> GAN:
+    """The system saved in ``ckpt_path``, rebuilt on the CPU from the class paths and arguments in it."""
     read_checkpoint(ckpt_path)  # a clear error for a missing, truncated or foreign file
     with warnings.catch_warnings():  # rebuilt outside the CLI, the system's hparams hold the nets: harmless
         warnings.filterwarnings("ignore", message="Attribute '.*' is an instance of `nn.Module`")
-        model = GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True)
-    return model.generate(num_samples, seed, batch_size)
+        return GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True)
 
 
 def picture(samples: torch.Tensor) -> torch.Tensor:
     """Images -> the first 100 on a 10-column grid; 2D points -> a scatter. ``(3, H, W)`` in [0, 1]."""
     if samples.dim() == 4:
-        return make_grid(samples[:100], nrow=10, normalize=True, value_range=(-1, 1))
+        return image_grid(samples[:100], nrow=10)
     if samples.dim() == 2 and samples.shape[1] == 2:
-        extent = float(samples.abs().max().clamp(min=1.0)) * 1.1
-        return PointCloud(num_samples=len(samples), extent=extent).render(samples, trainer=None)
+        return scatter(samples, extent=float(samples.abs().max().clamp(min=1.0)) * 1.1)
     raise ConfigError(f"ckpt_path: samples of shape {tuple(samples.shape[1:])} are neither images nor 2D points")
 
 
 def main(argv: Optional[list[str]] = None) -> None:
     args = parser().parse_args(argv)
-    from gan_manual.cli import _check_writable  # the CLI's own check: one line before anything is written
-
-    _check_writable("output_dir", Path(args.output_dir))
-    samples = sample(args.ckpt_path, args.num_samples, args.seed, args.batch_size)
+    check_writable("output_dir", Path(args.output_dir))
+    samples = load(args.ckpt_path).generate(args.num_samples, args.seed, args.batch_size)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.save(samples, out / "samples.pt")

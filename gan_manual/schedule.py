@@ -7,8 +7,8 @@ One *cycle* holds ``d_steps_per_g_step`` D steps and one G step:
 
 * ``reuse_batch=False`` (WGAN-GP's Algorithm 1, the default): every D step takes a fresh real batch, so a cycle
   spans ``d_steps_per_g_step`` batches and G steps on one of them. ``d_steps_per_g_step=3`` is therefore also
-  "G on every 3rd batch", the notebook's custom loop.
-* ``reuse_batch=True`` (the notebook's advanced variant): all D steps of a cycle reuse one real batch, each with
+  "G on every 3rd batch" (configs/custom_training_gan.yaml).
+* ``reuse_batch=True`` (configs/advanced_gan.yaml): all D steps of a cycle reuse one real batch, each with
   fresh noise, so every batch is a whole cycle.
 
 ``order`` puts G's step before the cycle's D steps or after them. During the first ``d_warmup_batches`` batches

@@ -1,7 +1,6 @@
 """Bad files: a truncated, corrupted or foreign checkpoint, a checkpoint of another model, a truncated MNIST file,
 an output folder that cannot be written. Each: exit code 2, one error line, no traceback, no file touched."""
 
-import hashlib
 import os
 import shutil
 from pathlib import Path
@@ -9,15 +8,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from conftest import TINY, config
 from gan_manual.cli import main
+from helpers import TINY, config, snapshot
 
 WGAN = ["fit", "-c", config("configs/wgan.yaml"), *TINY]
-
-
-def snapshot(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 @pytest.fixture

@@ -3,8 +3,7 @@
 import pytest
 
 from gan_manual.cli import main
-
-from conftest import TINY, config
+from helpers import TINY, config
 
 WGAN = ["fit", "-c", config("configs/wgan.yaml"), *TINY]
 

@@ -10,8 +10,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gan_manual import GAN
 from gan_manual.cli import main
-
-from conftest import TINY, config
+from helpers import TINY, config
 
 
 def printed(capsys, *args) -> dict:
@@ -83,7 +82,7 @@ def test_fit_leaves_config_events_images_and_last_checkpoint(isolated):
     ckpt = torch.load(run / "checkpoints" / "last.ckpt", weights_only=True)
     assert ckpt["gan_manual"]["batches_trained"] == 20
     model = GAN.load_from_checkpoint(run / "checkpoints" / "last.ckpt", weights_only=True)
-    assert model.sample(3).shape == (3, 1, 28, 28)
+    assert model.generate(3).shape == (3, 1, 28, 28)
 
 
 def test_learning_rates_logged_by_scheduler_name(isolated):
@@ -130,3 +129,11 @@ def test_predict_returns_samples():
                 "--return_predictions=true"])
     samples = torch.cat(cli.trainer.predict_loop.predictions)
     assert samples.shape == (300, 2)
+
+
+def test_predict_draws_what_generate_draws():
+    """One way to sample: predict's batches are GAN.generate's, with the run's seed and the data's batch size."""
+    cli = main(["predict", "-c", config("configs/toy_ring.yaml"), "--data.init_args.num_predict=300",
+                "--data.init_args.batch_size=128", "--seed_everything=7", "--return_predictions=true"])
+    samples = torch.cat(cli.trainer.predict_loop.predictions)
+    assert torch.equal(samples, cli.model.generate(300, seed=7, batch_size=128))

@@ -1,26 +1,11 @@
 """Every YAML in configs/ and experiments/ builds through the CLI and trains a few batches, run exactly as the
-command on its first line says."""
-
-import shlex
+command on its first line says; every part (a piece a config includes by path) is used by one of them."""
 
 import pytest
 import torch
 
 from gan_manual.cli import main
-
-from conftest import REPO, TINY
-
-YAMLS = sorted(p.relative_to(REPO) for folder in ("configs", "experiments") for p in (REPO / folder).rglob("*.yaml"))
-
-
-def run_command(path) -> list[str]:
-    """The ``-c`` arguments of the '# Run: python -m gan_manual fit ...' line that opens every YAML."""
-    first = (REPO / path).read_text().splitlines()[0]
-    prefix = "# Run: python -m gan_manual fit "
-    assert first.startswith(prefix), f"{path} must start with '{prefix}...'"
-    args = shlex.split(first[len(prefix):])
-    assert str(path) in args, f"{path}'s run command does not use it"
-    return [str(REPO / a) if a.endswith(".yaml") else a for a in args]
+from helpers import PARTS, REPO, TINY, YAMLS, run_command
 
 
 def test_there_are_configs():
@@ -37,3 +22,15 @@ def test_config_trains(path, isolated):
     assert cli.trainer.global_step > 0
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert list(isolated.glob("runs/*/version_0/config.yaml")), "no saved config"
+
+
+@pytest.mark.parametrize("part", PARTS, ids=str)
+def test_every_part_is_used_by_a_config_that_runs(part):
+    """A part is a piece a config names by a path relative to itself (``callbacks: callbacks/mnist.yaml``); the
+    configs that name it are run above."""
+    def names_it(path) -> bool:
+        folder = (REPO / path).parent
+        return (REPO / part).is_relative_to(folder) and (REPO / part).relative_to(folder).as_posix() in (
+            REPO / path).read_text()
+
+    assert any(names_it(p) for p in YAMLS), f"{part} is included by no config in configs/ or experiments/"

@@ -8,8 +8,7 @@ import torchvision
 
 from gan_manual.data import FashionMNISTDataModule, GridDataModule, MNISTDataModule, RingDataModule
 from gan_manual.errors import ConfigError
-
-from conftest import write_fake_mnist
+from helpers import write_fake_mnist
 
 
 def batches(dm, n=None):

@@ -1,18 +1,11 @@
 """DDP on 2 CPU processes (gloo), as a user starts it: every shipped config trains; both processes end with equal
 G and D weights after different data."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 import torch
 
-from conftest import TINY
-from test_configs import YAMLS, run_command
+from helpers import TINY, YAMLS, run_cli, run_command
 
-TESTS = Path(__file__).resolve().parent
 DDP = ["--trainer.strategy=ddp", "--trainer.devices=2", "--trainer.accelerator=cpu"]
 RUNS = [p for p in YAMLS if "/" not in str(p.relative_to(p.parts[0]))]  # the full configs; fragments add nothing here
 
@@ -20,11 +13,8 @@ RUNS = [p for p in YAMLS if "/" not in str(p.relative_to(p.parts[0]))]  # the fu
 @pytest.mark.parametrize("path", RUNS, ids=str)
 def test_two_processes_train_every_config_in_step(path, isolated, fake_data):
     record = '--trainer.callbacks+={"class_path": "probes.RecordRank", "init_args": {"out_dir": "ranks"}}'
-    command = [sys.executable, "-m", "gan_manual", "fit", *run_command(path), *TINY, "--trainer.limit_train_batches=6",
-               *DDP, record]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-           "GAN_MANUAL_DATA": str(fake_data)}
-    result = subprocess.run(command, cwd=isolated, env=env, capture_output=True, text=True, timeout=300)
+    command = ["fit", *run_command(path), *TINY, "--trainer.limit_train_batches=6", *DDP, record]
+    result = run_cli(command, isolated, fake_data)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "ddp -> ddp_find_unused_parameters_true" in result.stderr
 

@@ -3,10 +3,8 @@ predict and the sample command use it."""
 
 import torch
 
-from conftest import TINY, config
 from gan_manual.cli import main
-
-from test_schedule import fit, toy_gan
+from helpers import TINY, config, fit, toy_gan
 
 
 def _flat(module: torch.nn.Module) -> torch.Tensor:

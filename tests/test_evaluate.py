@@ -4,8 +4,8 @@ table that ``test`` prints with sample count and floor, and ``sample`` from a ch
 import pytest
 import torch
 
-from conftest import TINY, config
 from gan_manual.cli import main
+from helpers import TINY, config
 
 EVALUATE = ('--trainer.callbacks+={"class_path": "gan_manual.callbacks.Evaluate", "init_args": {"metric": '
             '"gan_manual.metrics.ClassifierMetrics", "num_samples": 300, "every_n_epochs": 1}}')

@@ -4,9 +4,9 @@ stays good), or, with action=skip, the bad step is dropped and training goes on.
 import pytest
 import torch
 
-from conftest import config
 from gan_manual.callbacks import DivergenceGuard
 from gan_manual.cli import main
+from helpers import config
 from probes import InjectNaN
 
 GAN = [

@@ -6,12 +6,12 @@ import math
 import pytest
 import torch
 
-from conftest import REAL_DATA
 from gan_manual.data import GridDataModule, MNISTDataModule, RingDataModule
 from gan_manual.data.mnist import to_unit_range
 from gan_manual.metrics import ClassifierMetrics, mode_metrics
 from gan_manual.metrics.classifier import load_classifier
 from gan_manual.metrics.knn import precision_recall
+from helpers import REAL_DATA
 
 
 @pytest.mark.parametrize("data", [RingDataModule(), GridDataModule()], ids=["ring", "grid"])

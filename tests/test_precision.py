@@ -8,9 +8,8 @@ import pytest
 import torch
 from lightning.pytorch.plugins.precision import MixedPrecision
 
-from conftest import TINY, config
 from gan_manual.cli import main
-from test_system import LR, _d_update_norm
+from helpers import LR, TINY, config, d_update_norm
 
 
 @pytest.mark.parametrize("name", ["gan", "wgan"])  # wgan: the gradient penalty's double backward under autocast
@@ -25,5 +24,5 @@ def test_clipping_happens_after_unscaling_under_16_mixed():
     scale = 2.0**10
     plugin = MixedPrecision("16-mixed", "cpu", scaler=torch.amp.GradScaler("cpu", init_scale=scale))
     # Clipping the scaled gradients would move D by LR * 1e-3 / scale; clipped after unscaling, by LR * 1e-3.
-    assert _d_update_norm(plugins=[plugin], d_clip_norm=1e-3) == pytest.approx(LR * 1e-3, rel=1e-3)
+    assert d_update_norm(plugins=[plugin], d_clip_norm=1e-3) == pytest.approx(LR * 1e-3, rel=1e-3)
     assert plugin.scaler.get_scale() == scale  # no step was skipped for inf/NaN gradients

@@ -8,8 +8,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from gan_manual.cli import main
 from gan_manual.data import MNISTDataModule
-
-from conftest import REAL_DATA, config
+from helpers import REAL_DATA, config
 
 pytestmark = pytest.mark.skipif(
     not REAL_DATA or not (Path(REAL_DATA) / "MNIST" / "raw").is_dir(),

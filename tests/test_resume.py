@@ -1,17 +1,15 @@
 """Exact resume: a run SIGKILLed at a batch and resumed with --ckpt_path last ends bit-identical to the same run
 uninterrupted (weights, optimizer and scheduler states, counters, loop state, every logged scalar)."""
 
-import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import config
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-TESTS = Path(__file__).resolve().parent
+from gan_manual.cli import main
+from helpers import TINY, config, run_cli
 
 #: 3 epochs of 10 batches; last.ckpt every 4 batches and at epoch ends; D alone for the first 6 batches, 3 D
 #: steps per G step on one batch, gradient penalty, clipping, StepLR per epoch, rolling means, G's moving average.
@@ -45,11 +43,7 @@ data:
 def run(folder: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
     """``python -m gan_manual fit`` in a process of its own, in ``folder``, with the tests' probes importable."""
     (folder / "resume.yaml").write_text(RESUME_YAML)
-    path = os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")])
-    env = {**os.environ, "PYTHONPATH": path, "GAN_MANUAL_DATA": str(data)}
-    command = [sys.executable, "-m", "gan_manual", "fit", "-c", config("configs/advanced_gan.yaml"), "-c",
-               "resume.yaml", *args]
-    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True, timeout=300)
+    return run_cli(["fit", "-c", config("configs/advanced_gan.yaml"), "-c", "resume.yaml", *args], folder, data)
 
 
 def kill_at(batch: int) -> str:
@@ -153,9 +147,6 @@ def test_kill_during_a_save_keeps_the_previous_checkpoint(reference, fake_data, 
 
 
 def test_resume_says_which_keys_differ_and_which_value_wins(isolated, capsys):
-    from conftest import TINY
-    from gan_manual.cli import main
-
     wgan = ["fit", "-c", config("configs/wgan.yaml"), *TINY]
     main(wgan)
     capsys.readouterr()

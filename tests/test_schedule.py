@@ -1,15 +1,11 @@
 """Which network steps on which batch: the pure schedule, then the real system's parameters."""
 
-from functools import partial
-
 import lightning as L
 import pytest
 import torch
 
-from gan_manual import GAN
-from gan_manual.data import RingDataModule
-from gan_manual.nets import MLPDiscriminator, MLPGenerator
 from gan_manual.schedule import Schedule
+from helpers import fit, toy_gan
 
 
 def first_batches(schedule: Schedule, n: int) -> list[str]:
@@ -57,34 +53,6 @@ class StepRecorder(L.Callback):
         g, d = self._flat(pl_module.generator), self._flat(pl_module.discriminator)
         g_changed, d_changed = not torch.equal(g, self.before[0]), not torch.equal(d, self.before[1])
         self.changed.append("g" * g_changed + "d" * d_changed)
-
-
-def toy_gan(**kwargs) -> GAN:
-    sgd = partial(torch.optim.SGD, lr=0.1)
-    return GAN(
-        MLPGenerator(latent_dim=4, hidden_dims=(8,), data_shape=(2,), tanh=False),
-        MLPDiscriminator(data_shape=(2,), hidden_dims=(8,)),
-        g_optimizer=sgd,
-        d_optimizer=sgd,
-        **kwargs,
-    )
-
-
-def fit(model: GAN, batches: int, epochs: int = 1, callbacks=(), plugins=None) -> L.Trainer:
-    trainer = L.Trainer(
-        max_epochs=epochs,
-        limit_train_batches=batches,
-        limit_val_batches=0,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        log_every_n_steps=1,
-        callbacks=list(callbacks),
-        plugins=plugins,
-    )
-    trainer.fit(model, RingDataModule(num_samples=512, batch_size=16, seed=0))
-    return trainer
 
 
 def test_networks_step_as_scheduled():

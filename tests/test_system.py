@@ -6,10 +6,7 @@ import pytest
 import torch
 
 from gan_manual.rolling import Means, RollingMean
-
-from test_schedule import fit, toy_gan
-
-LR = 0.1
+from helpers import LR, d_update_norm, fit, toy_gan
 
 
 def halving():
@@ -31,18 +28,9 @@ def test_scheduler_for_one_network_only():
     assert [o.param_groups[0]["lr"] for o in trainer.optimizers] == pytest.approx([LR, LR * 0.125])
 
 
-def _d_update_norm(plugins=None, **kwargs) -> float:
-    torch.manual_seed(0)
-    model = toy_gan(d_warmup_batches=1, **kwargs)
-    before = [p.detach().clone() for p in model.discriminator.parameters()]
-    fit(model, batches=1, plugins=plugins)
-    after = model.discriminator.parameters()
-    return torch.cat([(p.detach() - b).flatten() for p, b in zip(after, before)]).norm().item()
-
-
 def test_gradient_norm_clipping():
-    free = _d_update_norm()
-    clipped = _d_update_norm(d_clip_norm=1e-3)
+    free = d_update_norm()
+    clipped = d_update_norm(d_clip_norm=1e-3)
     assert free > 1e-2
     assert clipped == pytest.approx(LR * 1e-3, rel=1e-3)  # SGD: step = lr * clipped gradient
 
@@ -69,8 +57,8 @@ def test_epoch_means_count_only_batches_that_logged():
 def test_checkpoint_holds_schedule_position_rng_and_running_means(tmp_path):
     model = toy_gan(d_steps_per_g_step=2)
     trainer = fit(model, batches=3)
-    model._epoch_means.add({"d_loss": torch.tensor(2.0)})  # as if mid-epoch
-    model._epoch_means.add({"d_loss": torch.tensor(4.0)})
+    model._logs.epoch.add({"d_loss": torch.tensor(2.0)})  # as if mid-epoch
+    model._logs.epoch.add({"d_loss": torch.tensor(4.0)})
     trainer.save_checkpoint(tmp_path / "x.ckpt")
     # Built outside the CLI, hparams hold the objects themselves, so this one needs full unpickling.
     state = torch.load(tmp_path / "x.ckpt", weights_only=False)["gan_manual"]
@@ -80,4 +68,4 @@ def test_checkpoint_holds_schedule_position_rng_and_running_means(tmp_path):
     restored = toy_gan(d_steps_per_g_step=2)
     restored.on_load_checkpoint({"gan_manual": state})
     assert restored.batches_trained == 3
-    assert restored._epoch_means.pop() == {"d_loss": 3.0}
+    assert restored._logs.epoch.pop() == {"d_loss": 3.0}

@@ -52,7 +52,9 @@ class ResumeCheckpoint(ModelCheckpoint):
             self._save_last(trainer)
 
     # Lightning 2.6 writes last.ckpt at an epoch's end only when a top-k checkpoint was written too; with
-    # save_top_k=0 (no GAN loss measures quality) it never would. These write it at the end of every epoch.
+    # save_top_k=0 (no GAN loss measures quality) it never would. These write it at the end of every epoch, through
+    # ModelCheckpoint's private helpers (_should_save_on_train_epoch_end, _save_last_checkpoint...): they exist
+    # in Lightning 2.4 to 2.6, and setup.cfg pins lightning<2.7.
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_epoch_end(trainer, pl_module)

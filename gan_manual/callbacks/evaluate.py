@@ -5,7 +5,6 @@ import sys
 
 import lightning as L
 from jsonargparse.typing import PositiveInt
-from torch import Tensor
 
 from gan_manual.metrics.base import SampleMetric
 
@@ -39,30 +38,23 @@ class Evaluate(L.Callback):
         self.every_n_epochs = every_n_epochs
         self.seed = seed
         self.batch_size = batch_size
-        #: The figures of the last evaluation (tests and scripts read them).
-        self.last: dict[str, float] = {}
-
-    def generate(self, pl_module: L.LightningModule) -> Tensor:
-        """``num_samples`` samples of the seeded noise, on the CPU (:meth:`GAN.generate`)."""
-        return pl_module.generate(self.num_samples, self.seed, self.batch_size)
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         # After the datamodule's setup and before anything is written: a metric that does not fit the data
         # (an MNIST classifier on Fashion-MNIST) stops the run here, in one line.
         self.metric.setup(trainer.datamodule)
 
-    def _evaluate(self, trainer: L.Trainer, pl_module: L.LightningModule) -> dict[str, float]:
-        self.last = self.metric(self.generate(pl_module))
-        return self.last
+    def _evaluate(self, pl_module: L.LightningModule) -> dict[str, float]:
+        return self.metric(pl_module.generate(self.num_samples, self.seed, self.batch_size))
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.every_n_epochs <= 0 or (trainer.current_epoch + 1) % self.every_n_epochs:
             return
-        figures = self._evaluate(trainer, pl_module)  # every process computes the same (same noise, same data)
+        figures = self._evaluate(pl_module)  # every process computes the same (same noise, same data)
         pl_module.log_dict(figures, on_epoch=True, on_step=False)
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        figures = self._evaluate(trainer, pl_module)
+        figures = self._evaluate(pl_module)
         pl_module.log_dict({f"test/{k}": v for k, v in figures.items()}, on_epoch=True, on_step=False)
         if trainer.is_global_zero:
             floor = self.metric.floor(self.num_samples)

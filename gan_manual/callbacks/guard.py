@@ -7,9 +7,6 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
-#: Optimizer 0 is the generator's, 1 the discriminator's (GAN.configure_optimizers).
-NETWORKS = ("generator", "discriminator")
-
 
 class DivergenceError(RuntimeError):
     """A non-finite loss or gradient; the CLI prints the message as one line and exits with code 1."""
@@ -44,7 +41,7 @@ class DivergenceGuard(L.Callback):
             return
         loss, self._loss = self._loss, None
         problem = None
-        network = NETWORKS[trainer.optimizers.index(optimizer)] if optimizer in trainer.optimizers else "model"
+        network = pl_module.network_of(optimizer)
         if loss is not None and not torch.isfinite(loss).all():
             problem = f"{network} loss is {loss.float().sum().item()}"
         elif self.check_gradients:

@@ -5,14 +5,14 @@ Each writes to every TensorBoard logger (step = training batches) and, optionall
 """
 
 from pathlib import Path
-from typing import Optional
 
 import lightning as L
-import torch
 from jsonargparse.typing import PositiveFloat, PositiveInt
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
-from torchvision.utils import make_grid, save_image
+from torchvision.utils import save_image
+
+from gan_manual.pictures import image_grid, scatter
 
 
 class SampleWriter(L.Callback):
@@ -35,7 +35,7 @@ class SampleWriter(L.Callback):
         self.seed = seed
         self.save_png = save_png
 
-    def render(self, samples: Tensor, trainer: L.Trainer) -> Tensor:
+    def render(self, samples: Tensor, datamodule: L.LightningDataModule) -> Tensor:
         """Samples ``(N, *data_shape)`` on the CPU -> an image ``(3, H, W)`` in [0, 1]."""
         raise NotImplementedError
 
@@ -46,7 +46,7 @@ class SampleWriter(L.Callback):
         if not trainer.is_global_zero:
             return
         samples = pl_module.generate(self.num_samples, self.seed, batch_size=self.num_samples)  # one draw of noise
-        image = self.render(samples, trainer)
+        image = self.render(samples, trainer.datamodule)
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
                 logger.experiment.add_image(self.tag, image, global_step=pl_module.batches_trained)
@@ -70,8 +70,8 @@ class ImageGrid(SampleWriter):
         super().__init__(num_samples=num_samples, every_n_epochs=every_n_epochs, seed=seed, save_png=save_png)
         self.nrow = nrow
 
-    def render(self, samples: Tensor, trainer: L.Trainer) -> Tensor:
-        return make_grid(samples, nrow=self.nrow, normalize=True, value_range=(-1, 1))
+    def render(self, samples: Tensor, datamodule: L.LightningDataModule) -> Tensor:
+        return image_grid(samples, self.nrow)
 
 
 class PointCloud(SampleWriter):
@@ -95,19 +95,8 @@ class PointCloud(SampleWriter):
         self.extent = extent
         self.size = size
 
-    def _mask(self, points: Tensor) -> Tensor:
-        """Points ``(N, 2)`` -> ``(size, size)`` bool, True where a point falls; y grows upwards."""
-        pixel = ((points + self.extent) / (2 * self.extent) * (self.size - 1)).round().long()
-        pixel = pixel[((pixel >= 0) & (pixel < self.size)).all(1)]
-        mask = torch.zeros(self.size, self.size, dtype=torch.bool)
-        mask[self.size - 1 - pixel[:, 1], pixel[:, 0]] = True
-        return mask
-
-    def render(self, samples: Tensor, trainer: Optional[L.Trainer]) -> Tensor:
-        image = torch.ones(3, self.size, self.size)
-        real = getattr(trainer.datamodule, "train_tensors", ()) if trainer is not None else ()
-        if real:
-            image[:, self._mask(real[0][: self.num_samples])] = 0.7
-        fake = self._mask(samples)
-        image[:, fake] = torch.tensor([0.85, 0.1, 0.1]).unsqueeze(1)
-        return image
+    def render(self, samples: Tensor, datamodule: L.LightningDataModule) -> Tensor:
+        # Real data behind the samples where the datamodule serves reference samples (a picture, not a metric).
+        reference = getattr(datamodule, "reference_samples", None)
+        real = reference("train", self.num_samples) if reference is not None else None
+        return scatter(samples, self.extent, self.size, background=real)

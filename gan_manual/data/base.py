@@ -1,6 +1,6 @@
 """The datamodule base: tensors in memory, seeded batches, and the sample shape the CLI links to the nets."""
 
-from typing import Optional
+from typing import Literal, Optional
 
 import lightning as L
 import torch
@@ -32,6 +32,19 @@ class InMemoryDataModule(L.LightningDataModule):
         self.num_predict = num_predict
         self.train_tensors: tuple[Tensor, ...] = ()
         self.eval_tensors: tuple[Tensor, ...] = ()
+
+    def reference_samples(self, split: Literal["train", "test"], limit: Optional[int] = None) -> Tensor:
+        """Real samples ``(N, *data_shape)`` in the range the networks see (what a perfect generator would make),
+        the first ``limit`` (all if None) of the training or the held-out split: what metrics compare samples
+        with. Sets the data up if that has not happened yet."""
+        if not self.train_tensors:
+            self.setup("fit" if split == "train" else "test")
+        samples = (self.train_tensors if split == "train" else self.eval_tensors)[0]
+        return self.to_model_range(samples[:limit])
+
+    def to_model_range(self, samples: Tensor) -> Tensor:
+        """Stored samples -> the values the networks take; as stored, unless a subclass stores them otherwise."""
+        return samples
 
     def resolved_seed(self) -> int:
         """``seed``, or the seed that ``seed_everything`` gave torch."""

@@ -120,12 +120,15 @@ class MNISTDataModule(InMemoryDataModule):
         split = self.dataset_class(str(self.root), train=train, download=False)
         return split.data.unsqueeze(1), split.targets
 
+    def to_model_range(self, samples: Tensor) -> Tensor:
+        return to_unit_range(samples)
+
     def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
         if self.trainer is not None and self.trainer.predicting:
             return batch
         images, labels = batch
         # uint8 [0, 255] -> float [-1, 1], on the device, once per batch.
-        return to_unit_range(images), labels
+        return self.to_model_range(images), labels
 
 
 class FashionMNISTDataModule(MNISTDataModule):

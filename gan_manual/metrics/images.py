@@ -12,9 +12,8 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from gan_manual.data.mnist import to_unit_range
 from gan_manual.errors import ConfigError
-from gan_manual.metrics.base import SampleMetric
+from gan_manual.metrics.base import SampleMetric, kl_to_uniform
 from gan_manual.metrics.classifier import load_classifier
 from gan_manual.metrics.knn import precision_recall
 
@@ -49,7 +48,6 @@ class ClassifierMetrics(SampleMetric):
         self.kid_subset_size = kid_subset_size
         self.batch_size = batch_size
         self.real: Tensor = torch.empty(0)
-        self.train: Tensor = torch.empty(0)
         self._real_features: Tensor = torch.empty(0)
 
     def setup(self, datamodule: L.LightningDataModule) -> None:
@@ -59,10 +57,8 @@ class ClassifierMetrics(SampleMetric):
                 f"trainer.callbacks: ClassifierMetrics(classifier={self.classifier!r}) scores {DATASETS[self.classifier]}"
                 f" images, the data is {dataset}; choose the classifier of the data ({sorted(DATASETS)})"
             )
-        if not datamodule.eval_tensors:
-            datamodule.setup("test")
-        self.real = to_unit_range(datamodule.eval_tensors[0])
-        self.train = to_unit_range(datamodule.train_tensors[0])
+        super().setup(datamodule)
+        self.real = datamodule.reference_samples("test")
         self._real_features = self._features(self.real)  # once: the reference does not change
 
     def describe(self, num_samples: int) -> str:
@@ -72,10 +68,6 @@ class ClassifierMetrics(SampleMetric):
     @torch.no_grad()
     def __call__(self, fake: Tensor) -> dict[str, float]:
         return self._score(self._features(fake.float().cpu().clamp(-1, 1)))
-
-    def floor(self, num_samples: int) -> dict[str, float]:
-        """The same figures for ``num_samples`` training images in place of samples."""
-        return self(self.train[:num_samples])
 
     @torch.no_grad()
     def _score(self, fake: Tensor) -> dict[str, float]:
@@ -93,8 +85,7 @@ class ClassifierMetrics(SampleMetric):
         inception.update(fake)
         kid_mean, kid_std = kid.compute()
         is_mean, is_std = inception.compute()
-        share = torch.bincount(self.net.head(fake).argmax(1), minlength=10).double() / len(fake)
-        nonzero = share[share > 0]
+        counts = torch.bincount(self.net.head(fake).argmax(1), minlength=10)
         # On unit-length features: raw LeNet features put pure noise among low-norm real digits (precision 0.94
         # for noise); normalized, noise scores 0.16 and real training images 0.86.
         precision, recall = precision_recall(normalize(real, dim=1), normalize(fake, dim=1), self.k)
@@ -104,8 +95,8 @@ class ClassifierMetrics(SampleMetric):
             "kid_std": kid_std.item(),
             "inception_score": is_mean.item(),
             "inception_score_std": is_std.item(),
-            "classes_covered": float((share >= self.min_class_share).sum()),
-            "class_kl": (nonzero * (nonzero * len(share)).log()).sum().item(),
+            "classes_covered": float((counts.double() / len(fake) >= self.min_class_share).sum()),
+            "class_kl": kl_to_uniform(counts),
             "precision": precision,
             "recall": recall,
         }
@@ -137,13 +128,10 @@ class InceptionFID(SampleMetric):
     def __init__(self, batch_size: PositiveInt = 200) -> None:
         self.batch_size = batch_size
         self.real: Tensor = torch.empty(0)
-        self.train: Tensor = torch.empty(0)
 
     def setup(self, datamodule: L.LightningDataModule) -> None:
-        if not datamodule.eval_tensors:
-            datamodule.setup("test")
-        self.real = to_unit_range(datamodule.eval_tensors[0])
-        self.train = to_unit_range(datamodule.train_tensors[0])
+        super().setup(datamodule)
+        self.real = datamodule.reference_samples("test")
 
     def describe(self, num_samples: int) -> str:
         return f"{num_samples} samples vs the {len(self.real)} test images; features: Inception-v3 pool3 (2048-d)"
@@ -156,6 +144,3 @@ class InceptionFID(SampleMetric):
                 rgb = (batch + 1) / 2
                 fid.update(rgb.expand(-1, 3, -1, -1) if rgb.shape[1] == 1 else rgb, real=real)
         return {"inception_fid": fid.compute().item()}
-
-    def floor(self, num_samples: int) -> dict[str, float]:
-        return self(self.train[:num_samples])

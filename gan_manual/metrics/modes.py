@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from gan_manual.errors import ConfigError
-from gan_manual.metrics.base import SampleMetric
+from gan_manual.metrics.base import SampleMetric, kl_to_uniform
 
 
 def mode_metrics(samples: Tensor, centers: Tensor, std: float, threshold: float = 3.0) -> dict[str, float]:
@@ -16,13 +16,11 @@ def mode_metrics(samples: Tensor, centers: Tensor, std: float, threshold: float 
     distances = torch.cdist(samples.double(), centers.double())
     nearest_distance, nearest = distances.min(dim=1)
     good = nearest_distance <= threshold * std
-    counts = torch.bincount(nearest[good], minlength=len(centers)).double()
-    share = counts / counts.sum().clamp(min=1)
-    nonzero = share[share > 0]
+    counts = torch.bincount(nearest[good], minlength=len(centers))
     return {
         "modes": float((counts > 0).sum()),
         "hq_percent": 100.0 * good.double().mean().item(),
-        "reverse_kl": (nonzero * (nonzero * len(centers)).log()).sum().item() if len(nonzero) else float("inf"),
+        "reverse_kl": kl_to_uniform(counts),
     }
 
 
@@ -37,15 +35,13 @@ class ModeMetrics(SampleMetric):
         self.threshold = threshold
         self.centers: Tensor = torch.empty(0, 2)
         self.std = 1.0
-        self.train: Tensor = torch.empty(0, 2)
 
     def setup(self, datamodule: L.LightningDataModule) -> None:
         if not hasattr(datamodule, "centers"):
             raise ConfigError(f"trainer.callbacks: ModeMetrics needs a Gaussian-mixture datamodule (RingDataModule, "
                               f"GridDataModule), not {type(datamodule).__name__}")
-        if not datamodule.train_tensors:
-            datamodule.setup("fit")
-        self.centers, self.std, self.train = datamodule.centers(), datamodule.std, datamodule.train_tensors[0]
+        super().setup(datamodule)
+        self.centers, self.std = datamodule.centers(), datamodule.std
 
     def describe(self, num_samples: int) -> str:
         return (f"{num_samples} samples; {len(self.centers)} modes, std {self.std:g}; high quality within "
@@ -53,6 +49,3 @@ class ModeMetrics(SampleMetric):
 
     def __call__(self, fake: Tensor) -> dict[str, float]:
         return mode_metrics(fake.float().cpu(), self.centers, self.std, self.threshold)
-
-    def floor(self, num_samples: int) -> dict[str, float]:
-        return self(self.train[:num_samples])

@@ -1,4 +1,4 @@
-"""The notebook's fully connected generator and discriminator, sized by ``data_shape``.
+"""Fully connected generator and discriminator (the 2014 GAN's MLPs), sized by ``data_shape``.
 
 Images use ``data_shape=(C, H, W)``; the 2D toy data uses ``data_shape=(2,)``.
 """
@@ -21,7 +21,7 @@ class MLPGenerator(nn.Module):
         latent_dim: Size of the noise vector.
         hidden_dims: Width of each hidden block (Linear, optional BatchNorm1d, LeakyReLU).
         data_shape: Shape of one sample; linked from the datamodule by the CLI.
-        batch_norm: BatchNorm1d in every hidden block except the first, as in the notebook.
+        batch_norm: BatchNorm1d in every hidden block except the first.
         tanh: End with Tanh, for data scaled to [-1, 1]; off for unbounded toy data.
         negative_slope: LeakyReLU slope.
         code_values: 0: the noise goes in as it is. K > 0: its first coordinate becomes a uniform code of K values
@@ -52,7 +52,7 @@ class MLPGenerator(nn.Module):
         for i, hidden in enumerate(hidden_dims):
             layers.append(nn.Linear(width, hidden))
             if batch_norm and i > 0:
-                # The notebook passed 0.8 positionally, which set BatchNorm's eps, not its momentum: not copied.
+                # Default eps and momentum: BatchNorm1d(hidden, 0.8), a common copy-paste, sets eps to 0.8.
                 layers.append(nn.BatchNorm1d(hidden))
             layers.append(nn.LeakyReLU(negative_slope))
             width = hidden

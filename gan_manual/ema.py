@@ -1,0 +1,19 @@
+"""An exponential moving average of G's weights (as in ProGAN, BigGAN, StyleGAN), sampled from instead of G."""
+
+import torch
+from torch import Tensor, nn
+from torch.optim.swa_utils import AveragedModel
+
+
+def moving_average(generator: nn.Module, decay: float) -> AveragedModel:
+    """An average of ``generator`` that :meth:`~torch.optim.swa_utils.AveragedModel.update_parameters` moves towards
+    it, with the decay min(``decay``, (1 + n) / (10 + n)) after n updates (TensorFlow's ExponentialMovingAverage):
+    the random initial weights fade fast. BatchNorm statistics are copied from G, not averaged (StyleGAN's
+    choice). No gradients: no optimizer ever steps it."""
+
+    def average(averaged: list[Tensor], current: list[Tensor], num_averaged: Tensor) -> None:
+        n = float(num_averaged)
+        torch._foreach_lerp_(averaged, current, 1.0 - min(decay, (1.0 + n) / (10.0 + n)))
+
+    ema = AveragedModel(generator, multi_avg_fn=average, use_buffers=False)
+    return ema.requires_grad_(False)

@@ -1,0 +1,32 @@
+"""Pictures of samples, as ``(3, H, W)`` float images in [0, 1]: what the sample callbacks log and save and what
+``python -m gan_manual sample`` writes."""
+
+from typing import Optional
+
+import torch
+from torch import Tensor
+from torchvision.utils import make_grid
+
+
+def image_grid(images: Tensor, nrow: int = 8) -> Tensor:
+    """Images ``(N, C, H, W)`` in [-1, 1] on a grid of ``nrow`` columns."""
+    return make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1))
+
+
+def _mask(points: Tensor, extent: float, size: int) -> Tensor:
+    """Points ``(N, 2)`` -> ``(size, size)`` bool, True where a point falls; y grows upwards."""
+    pixel = ((points + extent) / (2 * extent) * (size - 1)).round().long()
+    pixel = pixel[((pixel >= 0) & (pixel < size)).all(1)]
+    mask = torch.zeros(size, size, dtype=torch.bool)
+    mask[size - 1 - pixel[:, 1], pixel[:, 0]] = True
+    return mask
+
+
+def scatter(points: Tensor, extent: float, size: int = 256, background: Optional[Tensor] = None) -> Tensor:
+    """2D ``points`` ``(N, 2)`` in red over ``background`` points (grey, real data, optional) in the square
+    [-extent, extent]^2, ``size`` pixels wide."""
+    image = torch.ones(3, size, size)
+    if background is not None and len(background):
+        image[:, _mask(background, extent, size)] = 0.7
+    image[:, _mask(points, extent, size)] = torch.tensor([0.85, 0.1, 0.1]).unsqueeze(1)
+    return image

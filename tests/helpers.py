@@ -1,0 +1,134 @@
+"""What the tests share: paths, the tiny run settings, fake MNIST files, a small system and trainer, the configs'
+run lines, folder snapshots, and running the CLI in a process of its own."""
+
+import hashlib
+import os
+import shlex
+import struct
+import subprocess
+import sys
+from functools import partial
+from pathlib import Path
+
+import lightning as L
+import torch
+
+from gan_manual import GAN
+from gan_manual.data import RingDataModule
+from gan_manual.nets import MLPDiscriminator, MLPGenerator
+
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+#: $GAN_MANUAL_DATA as given to pytest (made absolute: tests run in folders of their own), before the fixtures
+#: point it at the fake data.
+REAL_DATA = str(Path(os.environ["GAN_MANUAL_DATA"]).resolve()) if os.environ.get("GAN_MANUAL_DATA") else None
+
+#: Appended to a fit command: a few batches, little validation, logs on every other batch.
+TINY = [
+    "--trainer.max_epochs=1",
+    "--trainer.limit_train_batches=4",
+    "--trainer.limit_val_batches=1",
+    "--trainer.log_every_n_steps=2",
+    "--trainer.enable_model_summary=false",
+]
+
+
+def config(name: str) -> str:
+    """Absolute path of a file under the repository (configs/..., experiments/...)."""
+    return str(REPO / name)
+
+
+def _write_idx(path: Path, data: torch.Tensor) -> None:
+    """The IDX format of the MNIST files: magic (0x0800 | ndim), big-endian sizes, uint8 payload."""
+    header = struct.pack(">I", 0x0800 | data.dim()) + struct.pack(f">{data.dim()}I", *data.shape)
+    path.write_bytes(header + data.to(torch.uint8).numpy().tobytes())
+
+
+def write_fake_mnist(root: Path, name: str = "MNIST", train: int = 2048, test: int = 128) -> Path:
+    """Random 28x28 uint8 images and labels under ``root/name/raw``, named as torchvision expects."""
+    raw = root / name / "raw"
+    raw.mkdir(parents=True, exist_ok=True)
+    rng = torch.Generator().manual_seed(0)
+    for prefix, n in (("train", train), ("t10k", test)):
+        _write_idx(raw / f"{prefix}-images-idx3-ubyte", torch.randint(0, 256, (n, 28, 28), generator=rng))
+        _write_idx(raw / f"{prefix}-labels-idx1-ubyte", torch.randint(0, 10, (n,), generator=rng))
+    return root
+
+
+#: Learning rate of toy_gan's SGD optimizers.
+LR = 0.1
+
+
+def toy_gan(**kwargs) -> GAN:
+    """A tiny GAN on 2D points with SGD(lr=LR) for both networks; ``kwargs`` go to GAN."""
+    sgd = partial(torch.optim.SGD, lr=LR)
+    return GAN(
+        MLPGenerator(latent_dim=4, hidden_dims=(8,), data_shape=(2,), tanh=False),
+        MLPDiscriminator(data_shape=(2,), hidden_dims=(8,)),
+        g_optimizer=sgd,
+        d_optimizer=sgd,
+        **kwargs,
+    )
+
+
+def fit(model: GAN, batches: int, epochs: int = 1, callbacks=(), plugins=None) -> L.Trainer:
+    """Trains ``model`` on the ring for ``batches`` batches per epoch, with no logger, checkpoint or validation."""
+    trainer = L.Trainer(
+        max_epochs=epochs,
+        limit_train_batches=batches,
+        limit_val_batches=0,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        log_every_n_steps=1,
+        callbacks=list(callbacks),
+        plugins=plugins,
+    )
+    trainer.fit(model, RingDataModule(num_samples=512, batch_size=16, seed=0))
+    return trainer
+
+
+def d_update_norm(plugins=None, **kwargs) -> float:
+    """How far D moves, in L2 norm, over one batch of D warm-up (one D step) of a toy_gan built with ``kwargs``."""
+    torch.manual_seed(0)
+    model = toy_gan(d_warmup_batches=1, **kwargs)
+    before = [p.detach().clone() for p in model.discriminator.parameters()]
+    fit(model, batches=1, plugins=plugins)
+    after = model.discriminator.parameters()
+    return torch.cat([(p.detach() - b).flatten() for p, b in zip(after, before)]).norm().item()
+
+
+def _yamls(*folders: str) -> list[Path]:
+    return sorted(p.relative_to(REPO) for folder in folders for p in (REPO / folder).rglob("*.yaml"))
+
+
+#: Every YAML of configs/ and experiments/ that runs (starts with a run line), relative to the repository.
+YAMLS = [p for p in _yamls("configs", "experiments") if not (REPO / p).read_text().startswith("# Part of:")]
+#: The pieces that configs include by path (a list of callbacks, say): each starts with "# Part of: ...".
+PARTS = [p for p in _yamls("configs", "experiments") if p not in YAMLS]
+
+
+def run_command(path) -> list[str]:
+    """The ``-c`` arguments of the '# Run: python -m gan_manual fit ...' line that opens every runnable YAML."""
+    first = (REPO / path).read_text().splitlines()[0]
+    prefix = "# Run: python -m gan_manual fit "
+    assert first.startswith(prefix), f"{path} must start with '{prefix}...'"
+    args = shlex.split(first[len(prefix):])
+    assert str(path) in args, f"{path}'s run command does not use it"
+    return [str(REPO / a) if a.endswith(".yaml") else a for a in args]
+
+
+def snapshot(folder: Path) -> dict[str, str]:
+    """Every file under ``folder`` with the sha256 of its bytes."""
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def run_cli(args: list[str], cwd: Path, data: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+    """``python -m gan_manual ARGS`` in a process of its own, in ``cwd``, with $GAN_MANUAL_DATA at ``data`` and
+    the tests' probes (callbacks named by class path) importable."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+           "GAN_MANUAL_DATA": str(data)}
+    return subprocess.run([sys.executable, "-m", "gan_manual", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
