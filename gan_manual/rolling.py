@@ -56,10 +56,12 @@ class Means:
 
 class BatchLogs:
     """The per-batch scalars of a run between Lightning's writes: epoch means, means since the last write, and the
-    rolling means of ``rolling`` (a module of the system's own, so its windows are in the state_dict)."""
+    losses' means over the last ``rolling_window`` steps (``rolling``, none for 0; the system registers it as a
+    module, so the windows are in its state_dict)."""
 
-    def __init__(self, rolling: nn.ModuleDict) -> None:
-        self.rolling = rolling
+    def __init__(self, rolling_window: int = 0) -> None:
+        names = ("d_loss", "g_loss") if rolling_window else ()
+        self.rolling = nn.ModuleDict({name: RollingMean(rolling_window) for name in names})
         self.epoch, self.window = Means(), Means()
 
     def add(self, values: dict[str, Tensor], write: bool) -> dict[str, Tensor]:

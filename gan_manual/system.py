@@ -1,9 +1,6 @@
 """The GAN system: one LightningModule with manual optimization; networks, loss, penalty, optimizers and
-schedulers are injected (chosen by ``class_path`` in the config).
-
-Counting: ``trainer.global_step`` is Lightning's count of *optimizer* steps, every G and every D step, so it
-grows by ``schedule.steps_per_batch()`` per batch. Logged metrics are indexed by training batch; the batch count
-that drives the schedule is :attr:`GAN.batches_trained`, saved in checkpoints.
+schedulers are injected (chosen by ``class_path`` in the config). ``trainer.global_step`` counts every optimizer
+step; the batch count that drives the schedule and the logs' step axis is :attr:`GAN.batches_trained`.
 """
 
 from typing import Any, Literal, Optional
@@ -14,14 +11,13 @@ from jsonargparse import lazy_instance
 from jsonargparse.typing import NonNegativeInt, OpenUnitInterval, PositiveFloat, PositiveInt
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
-from torch.optim.swa_utils import AveragedModel
 
 from gan_manual import sampling
 from gan_manual.ema import moving_average
 from gan_manual.losses import GANLoss, NonSaturatingLoss
 from gan_manual.noise import Noise
 from gan_manual.penalties import Penalty
-from gan_manual.rolling import BatchLogs, RollingMean
+from gan_manual.rolling import BatchLogs
 from gan_manual.schedule import Order, Schedule
 
 
@@ -86,15 +82,11 @@ class GAN(L.LightningModule):
         self.schedule = Schedule(d_steps_per_g_step, d_warmup_batches, order, reuse_batch)
         self.clip_norms = {"generator": g_clip_norm, "discriminator": d_clip_norm}
         self.d_weight_clip = d_weight_clip
-        self.rolling = nn.ModuleDict(
-            {name: RollingMean(rolling_window) for name in ("d_loss", "g_loss")} if rolling_window else {}
-        )
+        self._logs = BatchLogs(rolling_window)
+        self.rolling = self._logs.rolling  # a module of the system's own: the windows are in the state_dict
         # Part of the state_dict, so checkpoints, resume and the sample command carry it.
-        self.generator_ema: Optional[AveragedModel] = (
-            None if g_ema_decay is None else moving_average(generator, g_ema_decay)
-        )
+        self.generator_ema = None if g_ema_decay is None else moving_average(generator, g_ema_decay)
         self.noise = Noise()
-        self._logs = BatchLogs(self.rolling)
         #: Training batches seen over the run; drives the schedule (checkpointed).
         self.batches_trained = 0
         self._eval_rng: Optional[torch.Generator] = None
@@ -113,9 +105,8 @@ class GAN(L.LightningModule):
         return self.generator(z)
 
     def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000) -> Tensor:
-        """The way to get samples out of a system: ``num_samples`` samples ``(num_samples, *data_shape)`` of
-        :attr:`sampling_generator` in eval mode, float on the CPU, the same for the same ``seed`` and ``batch_size``
-        on any device (:func:`gan_manual.sampling.generate`)."""
+        """The way to get samples out of a system: ``(num_samples, *data_shape)`` of :attr:`sampling_generator`,
+        float on the CPU, the same for the same ``seed`` and ``batch_size`` on any device (:mod:`.sampling`)."""
         return sampling.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size, self.device)
 
     def _fakes(self, n: int, rng: torch.Generator) -> Tensor:
@@ -220,8 +211,7 @@ class GAN(L.LightningModule):
         self.log_dict({f"{split}/{k}": v for k, v in metrics.items()}, batch_size=real.shape[0], sync_dist=True)
 
     def predict_step(self, batch: tuple[Tensor], batch_idx: int) -> Tensor:
-        """One sample per index in ``batch``: ``(B, *data_shape)``. The batches of one ``predict`` together equal
-        ``generate(num_predict, seed, batch_size)`` with the run's seed and the data's batch size."""
+        """One sample per index in ``batch``, ``(B, *data_shape)``: all batches = ``generate(num_predict, seed, B)``."""
         return sampling.draw(self.sampling_generator, self.latent_dim, batch[0].shape[0], self._eval_rng, self.device)
 
     def on_predict_epoch_start(self) -> None:
