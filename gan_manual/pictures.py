@@ -7,6 +7,8 @@ import torch
 from torch import Tensor
 from torchvision.utils import make_grid
 
+from gan_manual.errors import ConfigError
+
 
 def image_grid(images: Tensor, nrow: int = 8) -> Tensor:
     """Images ``(N, C, H, W)`` in [-1, 1] on a grid of ``nrow`` columns."""
@@ -30,3 +32,13 @@ def scatter(points: Tensor, extent: float, size: int = 256, background: Optional
         image[:, _mask(background, extent, size)] = 0.7
     image[:, _mask(points, extent, size)] = torch.tensor([0.85, 0.1, 0.1]).unsqueeze(1)
     return image
+
+
+def picture(samples: Tensor) -> Tensor:
+    """What ``sample`` and ``predict`` draw: images -> the first 100 on a 10-column grid; 2D points -> a scatter
+    of all of them."""
+    if samples.dim() == 4:
+        return image_grid(samples[:100], nrow=10)
+    if samples.dim() == 2 and samples.shape[1] == 2:
+        return scatter(samples, extent=float(samples.abs().max().clamp(min=1.0)) * 1.1)
+    raise ConfigError(f"samples of shape {tuple(samples.shape[1:])} are neither images nor 2D points: no picture")

@@ -7,6 +7,7 @@ hyperparameters (lr, betas, step_size...) with their state, so for those keys th
 Every key that differs is printed with the value that wins.
 """
 
+import os
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -18,6 +19,19 @@ from gan_manual.errors import ConfigError
 
 #: Keys whose checkpointed value stays on resume: these objects load their hyperparameters with their state.
 STATEFUL = ("g_optimizer", "d_optimizer", "g_scheduler", "d_scheduler")
+
+
+def output_folders(trainer: Any) -> list[Path]:
+    """Where runs of a config write (``trainer`` is its parsed trainer section): each logger's ``save_dir/name``,
+    else ``default_root_dir``."""
+    loggers = trainer.get("logger")
+    folders = []
+    for logger in loggers if isinstance(loggers, list) else [loggers]:
+        init = getattr(logger, "init_args", None) if logger not in (None, True, False) else None
+        if init is not None and init.get("save_dir"):
+            folders.append(Path(init.save_dir) / str(init.get("name") or ""))
+    root = Path(trainer.get("default_root_dir") or os.getcwd())
+    return folders or [root / "lightning_logs", root / "checkpoints"]
 
 
 def find_last(folders: Iterable[Path]) -> Optional[Path]:
@@ -86,9 +100,9 @@ def _show(value: Any) -> str:
     return "<unset>" if value is _UNSET else repr(value)
 
 
-def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path: str, fitting: bool) -> None:
-    """Prints each key of ``model`` and ``data`` whose value in ``config`` (the parsed config, as a dict) differs
-    from the checkpoint's, with the value that is used."""
+def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path: str, subcommand: str) -> None:
+    """Prints each key of ``model`` and ``data`` whose value in ``config`` (the parsed config of ``subcommand``, as
+    a dict) differs from the checkpoint's, with the value that is used."""
     saved: dict[str, Any] = {}
     now: dict[str, Any] = {}
     for key, hparams in (("model", "hyper_parameters"), ("data", "datamodule_hyper_parameters")):
@@ -103,9 +117,10 @@ def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path:
         if old != new and not (old is _UNSET and new is None) and not (new is _UNSET and old is None):
             differ.append((key, old, new))
     if differ:
-        note(f"resume: the config differs from the one saved in {path} ({len(differ)} keys):")
+        heading = "resume" if subcommand == "fit" else subcommand
+        note(f"{heading}: the config differs from the one saved in {path} ({len(differ)} keys):")
     for key, old, new in differ:
-        stays = fitting and any(f".{name}." in f"{key}." for name in STATEFUL)
+        stays = subcommand == "fit" and any(f".{name}." in f"{key}." for name in STATEFUL)
         winner = (
             f"the checkpoint's {_show(old)} stays (restored with the optimizer/scheduler state)"
             if stays

@@ -8,6 +8,7 @@ rebuilt from the class paths and arguments saved in the checkpoint, loaded with 
 """
 
 import argparse
+import re
 import warnings
 from pathlib import Path
 from typing import NoReturn, Optional
@@ -17,7 +18,7 @@ from torchvision.utils import save_image
 
 from gan_manual.console import check_writable, fail
 from gan_manual.errors import ConfigError
-from gan_manual.pictures import image_grid, scatter
+from gan_manual.pictures import picture
 from gan_manual.resume import read_checkpoint
 from gan_manual.system import GAN
 
@@ -48,18 +49,30 @@ def parser() -> argparse.ArgumentParser:
 def load(ckpt_path: str) -> GAN:
     """The system saved in ``ckpt_path``, rebuilt on the CPU from the class paths and arguments in it."""
     read_checkpoint(ckpt_path)  # a clear error for a missing, truncated or foreign file
-    with warnings.catch_warnings():  # rebuilt outside the CLI, the system's hparams hold the nets: harmless
-        warnings.filterwarnings("ignore", message="Attribute '.*' is an instance of `nn.Module`")
-        return GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True)
+    try:
+        with warnings.catch_warnings():  # rebuilt outside the CLI, the system's hparams hold the nets: harmless
+            warnings.filterwarnings("ignore", message="Attribute '.*' is an instance of `nn.Module`")
+            return GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True)
+    except Exception as error:
+        missing = _import_problem(error)
+        if missing is None:
+            raise
+        raise ConfigError(
+            f"ckpt_path: {ckpt_path} names a class that does not import here ({missing}); run from the folder that "
+            f"holds its module, or add that folder to PYTHONPATH"
+        ) from error
 
 
-def picture(samples: torch.Tensor) -> torch.Tensor:
-    """Images -> the first 100 on a 10-column grid; 2D points -> a scatter. ``(3, H, W)`` in [0, 1]."""
-    if samples.dim() == 4:
-        return image_grid(samples[:100], nrow=10)
-    if samples.dim() == 2 and samples.shape[1] == 2:
-        return scatter(samples, extent=float(samples.abs().max().clamp(min=1.0)) * 1.1)
-    raise ConfigError(f"ckpt_path: samples of shape {tuple(samples.shape[1:])} are neither images nor 2D points")
+def _import_problem(error: BaseException) -> Optional[str]:
+    """``No module named 'x'`` (or the like) if ``error`` or one of its causes is a failed import."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        found = re.search(r"No module named '[^']+'|[Cc]annot import name '[^']+'|has no attribute '[^']+'", str(error))
+        if isinstance(error, ImportError) or found:
+            return found.group(0) if found else str(error)
+        error = error.__cause__ or error.__context__
+    return None
 
 
 def main(argv: Optional[list[str]] = None) -> None:

@@ -29,14 +29,18 @@ class GAN(L.LightningModule):
         discriminator: Maps ``(B, *data_shape)`` to raw scores ``(B,)`` (logits, or critic values).
         loss: The adversarial objective of both networks.
         penalty: Optional regulariser added to D's loss as ``penalty.weight * penalty(...)``.
-        g_optimizer, d_optimizer: Build each network's optimizer from its parameters.
-        g_scheduler, d_scheduler: Optional LR schedulers, stepped once per ``scheduler_interval``.
+        g_optimizer: Builds G's optimizer from its parameters (any torch.optim class by class_path).
+        d_optimizer: Builds D's optimizer from its parameters.
+        g_scheduler: Optional LR scheduler of G's optimizer (any torch.optim.lr_scheduler class), stepped once per
+            ``scheduler_interval``.
+        d_scheduler: Optional LR scheduler of D's optimizer.
         scheduler_interval: ``batch``: after every training batch; ``epoch``: after every training epoch.
         d_steps_per_g_step: D steps in one cycle (see :mod:`gan_manual.schedule`).
         d_warmup_batches: First batches on which only D trains.
         order: G's step before (``g_then_d``) or after (``d_then_g``) the cycle's D steps.
         reuse_batch: All D steps of a cycle on one real batch, not a fresh batch each (WGAN-GP's algorithm).
-        g_clip_norm, d_clip_norm: Clip each network's total gradient norm to this value before its step.
+        g_clip_norm: Clip G's total gradient norm to this value before its step.
+        d_clip_norm: Clip D's total gradient norm to this value before its step.
         d_weight_clip: Clamp D's weights to [-c, c] after each D step (the original WGAN's constraint; 0.01).
         rolling_window: Also log means of the losses over the last this-many steps; 0 turns them off.
         g_ema_decay: Keep an exponential moving average of G's weights with this decay per G step (0.999 is

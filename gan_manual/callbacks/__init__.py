@@ -3,6 +3,10 @@
 from gan_manual.callbacks.checkpoint import ResumeCheckpoint
 from gan_manual.callbacks.evaluate import Evaluate
 from gan_manual.callbacks.guard import DivergenceError, DivergenceGuard
-from gan_manual.callbacks.samples import ImageGrid, PointCloud, SampleWriter
+from gan_manual.callbacks.learning_rates import LearningRates
+from gan_manual.callbacks.samples import ImageGrid, PointCloud, PredictionWriter, SampleWriter
 
-__all__ = ["DivergenceError", "DivergenceGuard", "Evaluate", "ImageGrid", "PointCloud", "ResumeCheckpoint", "SampleWriter"]
+__all__ = [
+    "DivergenceError", "DivergenceGuard", "Evaluate", "ImageGrid", "LearningRates", "PointCloud", "PredictionWriter",
+    "ResumeCheckpoint", "SampleWriter",
+]

@@ -66,6 +66,10 @@ class ResumeCheckpoint(ModelCheckpoint):
         if not self._should_save_on_train_epoch_end(trainer):
             self._save_last(trainer)
 
+    def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if not trainer.fast_dev_run:  # Lightning 2.6 writes last.ckpt here even under fast_dev_run
+            super().on_train_end(trainer, pl_module)
+
     def _save_last(self, trainer: L.Trainer) -> None:
         if not self._should_skip_saving_checkpoint(trainer):  # skips a second save at the same step
             self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))

@@ -39,6 +39,10 @@ class Evaluate(L.Callback):
         self.seed = seed
         self.batch_size = batch_size
 
+    def check(self, datamodule: L.LightningDataModule) -> None:
+        """The metric can score this data (asked by the CLI before anything is written)."""
+        self.metric.check(datamodule)
+
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         # After the datamodule's setup and before anything is written: a metric that does not fit the data
         # (an MNIST classifier on Fashion-MNIST) stops the run here, in one line.

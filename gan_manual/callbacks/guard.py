@@ -53,9 +53,12 @@ class DivergenceGuard(L.Callback):
             return
         where = f"training batch {trainer.fit_loop.total_batch_idx + 1} of the run (epoch {trainer.current_epoch})"
         if self.action == "stop":
+            saved = [cb.last_model_path for cb in trainer.checkpoint_callbacks if getattr(cb, "last_model_path", "")]
+            checkpoint = (f"the last checkpoint, {saved[0]}, is the last good one" if saved
+                          else "no checkpoint was written before it")
             raise DivergenceError(
-                f"divergence at {where}: {problem}; stopped before the step, the last checkpoint is the last good "
-                f"one (--divergence_guard.action=skip skips such steps instead)"
+                f"divergence at {where}: {problem}; stopped before the step, {checkpoint} "
+                f"(--divergence_guard.action=skip skips such steps instead)"
             )
         optimizer.zero_grad(set_to_none=True)  # no gradients: the optimizer leaves every weight unchanged
         self.skipped += 1

@@ -1,18 +1,22 @@
-"""Callbacks that show what the generator makes from fixed noise: an image grid, or a 2D scatter for toy data.
-
-Each writes to every TensorBoard logger (step = training batches) and, optionally, a PNG per epoch under
-``<log_dir>/samples/``.
+"""Callbacks that show what the generator makes: from fixed noise during training, an image grid or a 2D
+scatter for toy data, to every TensorBoard logger (step = training batches) and optionally a PNG per epoch under
+``<log_dir>/samples/``; and what ``predict`` generated, to ``<log_dir>/samples.pt`` and ``grid.png``.
 """
 
 from pathlib import Path
+from typing import Any, Sequence
 
 import lightning as L
+import torch
 from jsonargparse.typing import PositiveFloat, PositiveInt
+from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 from torchvision.utils import save_image
 
-from gan_manual.pictures import image_grid, scatter
+from gan_manual.console import note
+from gan_manual.errors import ConfigError
+from gan_manual.pictures import image_grid, picture, scatter
 
 
 class SampleWriter(L.Callback):
@@ -39,9 +43,12 @@ class SampleWriter(L.Callback):
         """Samples ``(N, *data_shape)`` on the CPU -> an image ``(3, H, W)`` in [0, 1]."""
         raise NotImplementedError
 
+    def check(self, datamodule: L.LightningDataModule) -> None:
+        """Raises a ConfigError when the data's samples are not what this picture draws (the CLI asks first)."""
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        if (trainer.current_epoch + 1) % self.every_n_epochs:
-            return
+        if trainer.fast_dev_run or (trainer.current_epoch + 1) % self.every_n_epochs:
+            return  # fast_dev_run writes nothing, as Lightning's own callbacks do
         log_dir = trainer.log_dir  # a collective under DDP: every process has to ask
         if not trainer.is_global_zero:
             return
@@ -73,6 +80,12 @@ class ImageGrid(SampleWriter):
     def render(self, samples: Tensor, datamodule: L.LightningDataModule) -> Tensor:
         return image_grid(samples, self.nrow)
 
+    def check(self, datamodule: L.LightningDataModule) -> None:
+        shape = tuple(getattr(datamodule, "data_shape", ()))
+        if len(shape) != 3:
+            raise ConfigError(f"trainer.callbacks: ImageGrid draws images (C, H, W); {type(datamodule).__name__} "
+                              f"serves samples of shape {shape} (PointCloud draws 2D points)")
+
 
 class PointCloud(SampleWriter):
     """2D samples (red) over real data (grey) in the square [-extent, extent]^2, ``size`` pixels wide.
@@ -95,8 +108,41 @@ class PointCloud(SampleWriter):
         self.extent = extent
         self.size = size
 
+    def check(self, datamodule: L.LightningDataModule) -> None:
+        shape = tuple(getattr(datamodule, "data_shape", ()))
+        if shape != (2,):
+            raise ConfigError(f"trainer.callbacks: PointCloud draws 2D points; {type(datamodule).__name__} serves "
+                              f"samples of shape {shape} (ImageGrid draws images)")
+
     def render(self, samples: Tensor, datamodule: L.LightningDataModule) -> Tensor:
         # Real data behind the samples where the datamodule serves reference samples (a picture, not a metric).
         reference = getattr(datamodule, "reference_samples", None)
         real = reference("train", self.num_samples) if reference is not None else None
         return scatter(samples, self.extent, self.size, background=real)
+
+
+class PredictionWriter(BasePredictionWriter):
+    """What ``predict`` generated, to ``<log_dir>/samples.pt`` (float ``(num_predict, *data_shape)``) and
+    ``<log_dir>/grid.png`` (``samples_rank<r>.pt`` per process under DDP). The CLI adds it to every ``predict``."""
+
+    def __init__(self) -> None:
+        super().__init__(write_interval="batch_and_epoch")
+        self._batches: list[Tensor] = []
+
+    def on_predict_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        self._batches = []
+
+    def write_on_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, prediction: Any,
+                           batch_indices: Any, batch: Any, batch_idx: int, dataloader_idx: int) -> None:
+        self._batches.append(prediction.detach().float().cpu())
+
+    def write_on_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, predictions: Sequence[Any],
+                           batch_indices: Any) -> None:
+        samples = torch.cat(self._batches) if self._batches else torch.empty(0)
+        folder = Path(trainer.log_dir or trainer.default_root_dir)
+        folder.mkdir(parents=True, exist_ok=True)
+        name = f"samples_rank{trainer.global_rank}.pt" if trainer.world_size > 1 else "samples.pt"
+        torch.save(samples, folder / name)
+        if trainer.is_global_zero and len(samples):
+            save_image(picture(samples), folder / "grid.png")
+        note(f"predict: wrote {folder / name} {tuple(samples.shape)} and {folder / 'grid.png'}")

@@ -43,6 +43,8 @@ class MNISTDataModule(InMemoryDataModule):
 
     dataset_class: Any = datasets.MNIST
     data_shape = (1, 28, 28)
+    #: Where ``root: null`` points; the CLI records the folder in the run's config.
+    default_root = staticmethod(default_root)
 
     def __init__(
         self,

@@ -16,7 +16,11 @@ class SampleMetric:
 
     datamodule: L.LightningDataModule
 
+    def check(self, datamodule: L.LightningDataModule) -> None:
+        """Raises a ConfigError if this metric cannot score the data's samples; cheap (the CLI asks before a run)."""
+
     def setup(self, datamodule: L.LightningDataModule) -> None:
+        self.check(datamodule)
         self.datamodule = datamodule
 
     def __call__(self, fake: Tensor) -> dict[str, float]:

@@ -50,13 +50,15 @@ class ClassifierMetrics(SampleMetric):
         self.real: Tensor = torch.empty(0)
         self._real_features: Tensor = torch.empty(0)
 
-    def setup(self, datamodule: L.LightningDataModule) -> None:
+    def check(self, datamodule: L.LightningDataModule) -> None:
         dataset = getattr(getattr(datamodule, "dataset_class", None), "__name__", type(datamodule).__name__)
         if DATASETS[self.classifier] != dataset:
             raise ConfigError(
                 f"trainer.callbacks: ClassifierMetrics(classifier={self.classifier!r}) scores {DATASETS[self.classifier]}"
                 f" images, the data is {dataset}; choose the classifier of the data ({sorted(DATASETS)})"
             )
+
+    def setup(self, datamodule: L.LightningDataModule) -> None:
         super().setup(datamodule)
         self.real = datamodule.reference_samples("test")
         self._real_features = self._features(self.real)  # once: the reference does not change

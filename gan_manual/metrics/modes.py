@@ -36,10 +36,12 @@ class ModeMetrics(SampleMetric):
         self.centers: Tensor = torch.empty(0, 2)
         self.std = 1.0
 
-    def setup(self, datamodule: L.LightningDataModule) -> None:
+    def check(self, datamodule: L.LightningDataModule) -> None:
         if not hasattr(datamodule, "centers"):
             raise ConfigError(f"trainer.callbacks: ModeMetrics needs a Gaussian-mixture datamodule (RingDataModule, "
                               f"GridDataModule), not {type(datamodule).__name__}")
+
+    def setup(self, datamodule: L.LightningDataModule) -> None:
         super().setup(datamodule)
         self.centers, self.std = datamodule.centers(), datamodule.std
 

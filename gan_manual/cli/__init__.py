@@ -1,0 +1,196 @@
+"""``python -m gan_manual``: Lightning's CLI in subclass mode, with the data shape linked into the networks, checks
+before anything is written, and user errors reported as one line.
+
+    cli/__init__.py   GANCLI and main(): the order of things
+    cli/normalize.py  changes to the parsed config (data folder, DDP names, evaluation folders, extra callbacks)
+    cli/checks.py     checks before anything is written (files, folders, networks, optimizers, callbacks)
+    cli/messages.py   user errors as one line
+    cli/help.py       help that fits on a screen
+"""
+
+import sys
+from typing import Any, NoReturn, Optional
+
+import lightning as L
+import yaml
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
+from lightning.pytorch.utilities import rank_zero_info
+
+from gan_manual import resume, sample
+from gan_manual.callbacks.guard import DivergenceError, DivergenceGuard
+from gan_manual.callbacks.samples import PredictionWriter
+from gan_manual.cli import checks, normalize
+from gan_manual.cli.help import HelpFormatter
+from gan_manual.cli.messages import one_line, user_error
+from gan_manual.console import fail, note
+from gan_manual.errors import ConfigError
+from gan_manual.system import GAN
+from gan_manual.trainer import Trainer
+
+PROGRAM = "python -m gan_manual"
+EPILOG = (f"{PROGRAM} sample --ckpt_path CKPT --num_samples N --output_dir DIR: samples from a checkpoint alone "
+          f"({PROGRAM} sample --help). Each subcommand has its own --help; --model.help CLASS_PATH shows a class's "
+          f"arguments.")
+
+
+class _Parser(LightningArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str, ex: Optional[Exception] = None) -> NoReturn:
+        if not self.exit_on_error:  # jsonargparse's inner parsers raise and let the outer one report
+            super().error(message, ex)
+        fail(one_line(message))
+
+
+class GANCLI(LightningCLI):
+    """The CLI of every gan_manual run: ``fit``, ``validate``, ``test``, ``predict``."""
+
+    def __init__(self, args: ArgsType = None, run: bool = True) -> None:
+        super().__init__(
+            model_class=GAN,
+            datamodule_class=L.LightningDataModule,
+            trainer_class=Trainer,
+            subclass_mode_model=True,
+            subclass_mode_data=True,
+            parser_class=_Parser,
+            seed_everything_default=0,
+            auto_configure_optimizers=False,
+            args=args,
+            run=run,
+        )
+
+    def init_parser(self, **kwargs: Any) -> LightningArgumentParser:
+        kwargs.setdefault("prog", PROGRAM)
+        kwargs.setdefault("description", "Config-first GAN training with Lightning's manual optimization.")
+        kwargs.setdefault("epilog", EPILOG)
+        # omegaconf mode: ${...} interpolation inside a config file.
+        kwargs.setdefault("parser_mode", "omegaconf")
+        # No prefix matching: a mistyped key is an error, not silently another key.
+        kwargs.setdefault("allow_abbrev", False)
+        return super().init_parser(**kwargs)
+
+    def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
+        # Typed once, in the datamodule: the networks get the sample shape when the classes are built.
+        for net in ("generator", "discriminator"):
+            parser.link_arguments(
+                "data.data_shape", f"model.init_args.{net}.init_args.data_shape", apply_on="instantiate"
+            )
+        # On in every run, whatever the config's callback list: --divergence_guard.action=skip|off changes it.
+        parser.add_lightning_class_args(DivergenceGuard, "divergence_guard")
+        # Every checkpoint is written atomically (a kill mid-save leaves the previous file whole).
+        parser.set_defaults({"trainer.plugins": [{"class_path": "gan_manual.checkpoint_io.AtomicCheckpointIO"}]})
+
+    def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
+        argv = sys.argv[1:] if args is None else args
+        if isinstance(argv, list):
+            checks.check_config_files([str(a) for a in argv])
+        super().parse_arguments(parser, args)
+        subcommand = self.config.get("subcommand")
+        normalize.normalize(self.config[subcommand] if subcommand else self.config)  # run=False: no subcommand
+
+    # Overrides a private LightningCLI method (2.4 to 2.6; setup.cfg pins lightning<2.7, so it cannot move away).
+    def _parse_ckpt_path(self) -> None:
+        """Replaces Lightning's version, which overwrites the model's config with the checkpoint's, silently.
+
+        Here ``ckpt_path: last`` means the newest ``last.ckpt`` of this config's runs (Lightning's would look in
+        the new run's own, empty folder and train from scratch), the file is checked before anything runs,
+        evaluation needs one, and differences to the checkpoint's config are reported with the value that wins
+        (see :mod:`gan_manual.resume`).
+        """
+        subcommand = self.config.get("subcommand")
+        if not subcommand:
+            return
+        config = self.config[subcommand]
+        self._checkpoint = None
+        if config.get("ckpt_path") == "last":
+            folders = resume.output_folders(config.trainer)
+            found = resume.find_last(folders)
+            if found is None and subcommand == "fit":  # not an error: a job script can always pass --ckpt_path last
+                note(f"ckpt_path: no last.ckpt under {', '.join(map(str, folders))}: starting from scratch")
+            elif found is None:
+                raise ConfigError(f"ckpt_path: no last.ckpt under {', '.join(map(str, folders))}: nothing to "
+                                  f"{subcommand}")
+            config.ckpt_path = str(found) if found else None
+        path = config.get("ckpt_path")
+        if not path and subcommand != "fit":
+            raise ConfigError(
+                f"ckpt_path: {subcommand} evaluates a trained generator: pass --ckpt_path "
+                f"runs/<name>/version_N/checkpoints/last.ckpt, or --ckpt_path last for this config's newest run"
+            )
+        if not path or path in ("best", "hpc", "registry") or "://" in path:
+            return
+        self._checkpoint = resume.read_checkpoint(path)
+        if subcommand == "fit":
+            note(f"resume: from {path}")
+        dumped = yaml.safe_load(self.parser.dump(self.config, skip_link_targets=False))
+        resume.report_differences(self._checkpoint, dumped[subcommand], path, subcommand)
+
+    # Overrides a private LightningCLI method (2.4 to 2.6, pinned): Lightning's instantiator writes the linked
+    # data_shape into the dump's init_args, which the dump leaves out for a network with no other argument.
+    def _dump_config(self) -> None:
+        fresh = not hasattr(self, "config_dump")
+        super()._dump_config()
+        if fresh:
+            _give_init_args(self.config_dump)
+
+    def before_instantiate_classes(self) -> None:
+        subcommand = self.config.get("subcommand")
+        if subcommand and subcommand != "fit":
+            normalize.evaluation_folder(self.config[subcommand], subcommand)
+
+    def _before_run(self) -> None:
+        """Before anything is written: outputs can be written, the networks keep their contract, optimizers and
+        callbacks accept what they were given, and the checkpoint holds this model."""
+        checks.check_outputs(self.trainer)
+        checks.check_model(self.model, self.datamodule, fitting=self.subcommand == "fit")
+        checks.check_callbacks(self.trainer, self.datamodule)
+        if self._checkpoint is not None:
+            resume.check_same_model(self.model, self._checkpoint, self.config[self.subcommand].ckpt_path)
+            self._checkpoint = None  # free the memory before the trainer loads it again
+
+    before_validate = before_test = _before_run
+
+    def before_fit(self) -> None:
+        self._before_run()
+        if self.trainer.max_steps > 0:
+            per_batch = self.model.schedule.steps_per_batch()
+            rank_zero_info(
+                f"max_steps={self.trainer.max_steps} counts optimizer steps, {per_batch:g} per batch with this "
+                f"schedule: training stops after about {self.trainer.max_steps / per_batch:.0f} batches"
+            )
+
+    def before_predict(self) -> None:
+        self._before_run()
+        self.trainer.callbacks.append(PredictionWriter())
+
+
+def _give_init_args(config: Any) -> None:
+    """Every ``class_path`` entry of a dumped config gets an ``init_args`` mapping, empty if need be."""
+    if isinstance(config, dict):
+        if "class_path" in config:
+            config.setdefault("init_args", {})
+        for value in config.values():
+            _give_init_args(value)
+    elif isinstance(config, list):
+        for value in config:
+            _give_init_args(value)
+
+
+def main(args: ArgsType = None) -> Any:
+    """Runs the CLI; a user error becomes one line on stderr and exit code 2 (a divergence: code 1), a bug keeps
+    its traceback."""
+    argv = sys.argv[1:] if args is None else args
+    try:
+        if isinstance(argv, list) and argv[:1] == ["sample"]:  # not a Trainer method: a command of its own
+            return sample.main(argv[1:])
+        return GANCLI(args=args)
+    except Exception as error:
+        problem = user_error(error)
+        if problem is None:
+            raise
+        fail(str(problem), code=1 if isinstance(problem, DivergenceError) else 2)
+
+
+__all__ = ["GANCLI", "main"]

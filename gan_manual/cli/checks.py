@@ -1,0 +1,76 @@
+"""What the CLI checks before anything is built or written: config files that do not parse, output folders
+that cannot be written, networks that break the contract, optimizers and schedulers that refuse their
+arguments, callbacks that do not fit the data, a checkpoint of another model. Each raises a ConfigError whose
+message is the one line the user reads."""
+
+from pathlib import Path
+from typing import Any, Optional
+
+import lightning as L
+import yaml
+
+from gan_manual.console import check_writable
+from gan_manual.errors import ConfigError
+from gan_manual.nets.contract import check_networks
+from gan_manual.system import GAN
+
+
+def check_config_files(args: list[str]) -> None:
+    """Each ``-c FILE`` / ``--config FILE`` in ``args`` that exists reads as YAML; a syntax error names the file,
+    the line, the column and what the YAML reader expected."""
+    files = [value for option, value in zip(args, args[1:]) if option in ("-c", "--config")]
+    files += [arg.split("=", 1)[1] for arg in args if arg.startswith("--config=")]
+    for name in files:
+        path = Path(name)
+        if not path.is_file():
+            continue  # jsonargparse says so
+        try:
+            yaml.safe_load(path.read_text())
+        except yaml.YAMLError as error:
+            mark = getattr(error, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
+            raise ConfigError(f"{name}: {where}{problem} (YAML syntax)") from error
+
+
+def check_outputs(trainer: L.Trainer) -> None:
+    """Every folder the run will write to can be created and written."""
+    folders = [("trainer.default_root_dir", trainer.default_root_dir)]
+    folders += [("trainer.logger.init_args.save_dir", lg.save_dir) for lg in trainer.loggers if lg.save_dir]
+    folders += [("ModelCheckpoint.dirpath", cb.dirpath) for cb in trainer.checkpoint_callbacks
+                if getattr(cb, "dirpath", None)]
+    for key, folder in folders:
+        check_writable(key, Path(folder))
+
+
+def check_model(model: GAN, datamodule: Optional[L.LightningDataModule], fitting: bool) -> None:
+    """The networks keep the contract on this data's shape and batch size; when fitting, every optimizer and
+    scheduler builds from its arguments (torch checks them: a negative learning rate, say)."""
+    data_shape = getattr(datamodule, "data_shape", None)
+    if data_shape is not None:
+        check_networks(model.generator, model.discriminator, data_shape, getattr(datamodule, "batch_size", 4))
+    if not fitting:
+        return
+    for network, prefix in (("generator", "g"), ("discriminator", "d")):
+        optimizer = _build(f"model.{prefix}_optimizer", getattr(model, f"{prefix}_optimizer"),
+                           getattr(model, network).parameters())
+        scheduler = getattr(model, f"{prefix}_scheduler")
+        if scheduler is not None:
+            _build(f"model.{prefix}_scheduler", scheduler, optimizer)
+
+
+def _build(key: str, build: Any, argument: Any) -> Any:
+    try:
+        return build(argument)
+    except (ValueError, TypeError) as error:
+        raise ConfigError(f"{key}: {error}") from error
+
+
+def check_callbacks(trainer: L.Trainer, datamodule: Optional[L.LightningDataModule]) -> None:
+    """Callbacks that say what data they need (``check(datamodule)``: sample pictures, metrics) get to say it now."""
+    if datamodule is None:
+        return
+    for callback in trainer.callbacks:
+        check = getattr(callback, "check", None)
+        if callable(check):
+            check(datamodule)

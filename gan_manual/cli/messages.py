@@ -1,0 +1,54 @@
+"""User errors as one line: jsonargparse's nested explanations squeezed to ``key: reason``, and which exceptions
+are the user's to fix (the rest are bugs and keep their traceback)."""
+
+import re
+from typing import Optional
+
+from lightning.fabric.utilities.exceptions import MisconfigurationException
+
+from gan_manual.callbacks.guard import DivergenceError
+from gan_manual.errors import ConfigError
+
+_NOISE = re.compile(
+    r"^(Parser key|Does not validate against|Subtypes:|Errors:|Given value|Problem with given class_path|"
+    r"Expected a <class 'NoneType'>|$)"
+)
+
+
+def one_line(message: str) -> str:
+    """jsonargparse's nested, multi-line explanation -> ``key.path: reason``."""
+    yaml_problem = _yaml_problem(message)
+    if yaml_problem:
+        return yaml_problem
+    key = ".".join(re.findall(r'Parser key "([^"]+)"', message))
+    reasons = [line.strip(" -") for line in message.splitlines() if not _NOISE.match(line.strip(" -"))]
+    # "Expected a path but X ... invalid" is jsonargparse's guess that X was a file; the other reason says more.
+    specific = [r for r in reasons if not r.startswith("Expected a path but")] or reasons or [message]
+    reason = specific[-1]
+    unknown = re.match(r"Option '([^']+)' is not accepted", reason)
+    if unknown:  # name the full key, and where the accepted ones are listed
+        key = f"{key}.{unknown.group(1)}" if key else unknown.group(1)
+        reason += f" (--{key.split('.')[0]}.help CLASS_PATH lists the accepted ones)"
+    return f"{key}: {reason}" if key else reason
+
+
+def _yaml_problem(message: str) -> Optional[str]:
+    """jsonargparse's report of a YAML syntax error in a config -> ``config: line L, column C: problem``. (The
+    files given with -c are read first, by :func:`gan_manual.cli.checks.check_config_files`, which names the file.)"""
+    found = re.match(r'Problems parsing config: (.+)\n\s*in "[^"]*", line (\d+), column (\d+)', message)
+    if not found:
+        return None
+    problem, line, column = found.groups()
+    return f"config: line {line}, column {column}: {problem} (YAML syntax)"
+
+
+def user_error(error: Optional[BaseException]) -> Optional[BaseException]:
+    """The user error behind ``error``, if any: ours, or Lightning's for a bad Trainer argument. jsonargparse wraps
+    what an ``__init__`` raises, so the chain of causes is searched."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        if isinstance(error, (ConfigError, MisconfigurationException, DivergenceError)):
+            return error
+        seen.add(id(error))
+        error = error.__cause__ or error.__context__
+    return None

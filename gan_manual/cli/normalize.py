@@ -1,0 +1,108 @@
+"""Changes the CLI makes to a parsed config before anything is built, each said on stderr: what a run needs that
+the config cannot say well (the data folder in use, DDP for GANs, where evaluation writes) and what would
+otherwise fail or be doubled (a progress bar turned off but listed, a callback listed twice)."""
+
+from importlib import import_module
+from pathlib import Path
+from typing import Any, Optional
+
+from jsonargparse import Namespace
+from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar
+
+from gan_manual.console import note
+from gan_manual.errors import ConfigError
+
+#: Lightning's DDP strategy names -> the same with find_unused_parameters=True.
+DDP_FOR_GANS = {name: f"{name}_find_unused_parameters_true" for name in ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")}
+
+
+def normalize(config: Namespace) -> None:
+    """The changes that do not depend on the checkpoint, on the config of one subcommand."""
+    record_data_root(config)
+    drop_extra_callbacks(config)
+    ddp_for_gans(config)
+
+
+def _class_of(entry: Any) -> Optional[type]:
+    """The class a ``class_path`` entry names, if it imports (jsonargparse has resolved short names by now)."""
+    path = entry.get("class_path") if isinstance(entry, Namespace) else None
+    if not isinstance(path, str) or "." not in path:
+        return None
+    module, name = path.rsplit(".", 1)
+    try:
+        return getattr(import_module(module), name)
+    except (ImportError, AttributeError):
+        return None
+
+
+def record_data_root(config: Namespace) -> None:
+    """``data.root: null`` means the datamodule's default folder ($GAN_MANUAL_DATA, else ./data): the saved
+    config records the folder actually used, so it says where the run's data came from."""
+    data = config.get("data")
+    init = data.get("init_args") if isinstance(data, Namespace) else None
+    default = getattr(_class_of(data), "default_root", None)
+    if init is not None and "root" in init and init.root is None and callable(default):
+        init.root = str(Path(default()).resolve())
+
+
+def drop_extra_callbacks(config: Namespace) -> None:
+    """Drops progress bars when ``trainer.enable_progress_bar`` is false (Lightning would refuse the run), a
+    second LearningRateMonitor (every rate would be logged twice), and exact repeats of a callback."""
+    callbacks = config.trainer.get("callbacks")
+    if not isinstance(callbacks, list):
+        return
+    kept: list[Any] = []
+    for entry in callbacks:
+        cls = _class_of(entry)
+        name = entry.get("class_path") if isinstance(entry, Namespace) else type(entry).__name__
+        if cls is not None and issubclass(cls, ProgressBar) and config.trainer.get("enable_progress_bar") is False:
+            note(f"trainer.callbacks: {name} dropped (trainer.enable_progress_bar is false)")
+            continue
+        if any(_same(entry, other) for other in kept):
+            note(f"trainer.callbacks: {name} is listed twice with the same arguments; the second is dropped")
+            continue
+        if cls is not None and issubclass(cls, LearningRateMonitor) and any(
+                (c := _class_of(other)) is not None and issubclass(c, LearningRateMonitor) for other in kept):
+            note(f"trainer.callbacks: a second LearningRateMonitor ({name}) dropped: it would log every rate twice")
+            continue
+        kept.append(entry)
+    config.trainer.callbacks = kept
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, Namespace) and isinstance(b, Namespace):
+        return a.as_dict() == b.as_dict()
+    return a is b
+
+
+def ddp_for_gans(config: Namespace) -> None:
+    """A GAN's backward passes each reach one network only. DDP's default find_unused_parameters=False then
+    stops at the first step ("parameters that were not used in producing the loss"), so the plain DDP names get
+    find_unused_parameters=True, which marks the other network's parameters as done; the _false names are
+    refused."""
+    strategy = config.trainer.get("strategy")
+    if isinstance(strategy, str) and strategy in DDP_FOR_GANS:
+        note(f"trainer.strategy: {strategy} -> {DDP_FOR_GANS[strategy]} (each backward of a GAN reaches one "
+             "network only)")
+        config.trainer.strategy = DDP_FOR_GANS[strategy]
+    elif isinstance(strategy, str) and strategy.endswith("find_unused_parameters_false"):
+        raise ConfigError(
+            f"trainer.strategy: {strategy} cannot train a GAN (each backward reaches one network only); "
+            f"use {strategy[: -len('false')]}true or ddp"
+        )
+
+
+def run_folder(ckpt_path: str) -> Path:
+    """The run a checkpoint belongs to: ``runs/<name>/version_N`` for ``.../version_N/checkpoints/last.ckpt``,
+    else the checkpoint's own folder."""
+    folder = Path(ckpt_path).parent
+    return folder.parent if folder.name == "checkpoints" else folder
+
+
+def evaluation_folder(config: Namespace, subcommand: str) -> None:
+    """``validate``, ``test`` and ``predict`` log inside the run they evaluate, ``<run>/<subcommand>/version_N``,
+    not as new runs beside the training runs."""
+    logger, ckpt = config.trainer.get("logger"), config.get("ckpt_path")
+    init = logger.get("init_args") if isinstance(logger, Namespace) else None
+    if ckpt and init is not None and "save_dir" in init and "name" in init:
+        init.save_dir, init.name = str(run_folder(ckpt)), subcommand
