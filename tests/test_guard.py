@@ -30,8 +30,8 @@ def test_nan_stops_the_run_and_the_last_checkpoint_is_good(gradient, problem, ca
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [f"error: divergence at training batch 5 of the run (epoch 0): {problem}; stopped before the "
-                      "step, the last checkpoint is the last good one (--divergence_guard.action=skip skips such "
-                      "steps instead)"], err
+                      "step, the last checkpoint, runs/gan/version_0/checkpoints/last.ckpt, is the last good one "
+                      "(--divergence_guard.action=skip skips such steps instead)"], err
     assert "Traceback" not in err
     last = torch.load(isolated / "runs/gan/version_0/checkpoints/last.ckpt", weights_only=True)
     assert last["gan_manual"]["batches_trained"] == 4

@@ -25,7 +25,7 @@ trainer:
   callbacks:
   - class_path: gan_manual.callbacks.ResumeCheckpoint
     init_args: {every_n_batches: 4}
-  - class_path: lightning.pytorch.callbacks.LearningRateMonitor
+  - class_path: gan_manual.callbacks.LearningRates
 model:
   init_args:
     generator: {class_path: gan_manual.nets.MLPGenerator, init_args: {latent_dim: 16, hidden_dims: [32, 64]}}
