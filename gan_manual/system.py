@@ -31,14 +31,13 @@ class GAN(L.LightningModule):
         penalty: Optional regulariser added to D's loss as ``penalty.weight * penalty(...)``.
         g_optimizer: Builds G's optimizer from its parameters (any torch.optim class by class_path).
         d_optimizer: Builds D's optimizer from its parameters.
-        g_scheduler: Optional LR scheduler of G's optimizer (any torch.optim.lr_scheduler class), stepped once per
-            ``scheduler_interval``.
+        g_scheduler: Optional LR scheduler of G's optimizer (any torch.optim.lr_scheduler), per scheduler_interval.
         d_scheduler: Optional LR scheduler of D's optimizer.
         scheduler_interval: ``batch``: after every training batch; ``epoch``: after every training epoch.
         d_steps_per_g_step: D steps in one cycle (see :mod:`gan_manual.schedule`).
         d_warmup_batches: First batches on which only D trains.
         order: G's step before (``g_then_d``) or after (``d_then_g``) the cycle's D steps.
-        reuse_batch: All D steps of a cycle on one real batch, not a fresh batch each (WGAN-GP's algorithm).
+        reuse_batch: All D steps of a cycle on one real batch; false: a fresh batch each (WGAN-GP's algorithm).
         g_clip_norm: Clip G's total gradient norm to this value before its step.
         d_clip_norm: Clip D's total gradient norm to this value before its step.
         d_weight_clip: Clamp D's weights to [-c, c] after each D step (the original WGAN's constraint; 0.01).
@@ -182,10 +181,8 @@ class GAN(L.LightningModule):
         for config in self.trainer.lr_scheduler_configs:
             config.scheduler.step()
 
-    def on_fit_start(self) -> None:
-        self.noise.start(self.device)
-
     def on_train_start(self) -> None:
+        self.noise.start(self.device)
         # As late as possible: nothing between here and the first batch draws from the global RNG.
         self.noise.restore_global(self.global_rank, self.trainer.world_size)
 
