@@ -56,6 +56,9 @@ class R1Penalty(Penalty):
     """R1 (Mescheder et al. 2018): E[||grad D(real)||^2] on real samples only.
 
     StyleGAN's ``gamma`` corresponds to ``weight = gamma / 2``.
+
+    Args:
+        weight: The penalty's weight in D's loss.
     """
 
     def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:

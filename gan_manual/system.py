@@ -13,6 +13,7 @@ from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
 from gan_manual import sampling
+from gan_manual.augment import Augmentation
 from gan_manual.ema import moving_average
 from gan_manual.losses import GANLoss, NonSaturatingLoss
 from gan_manual.noise import Noise
@@ -29,6 +30,7 @@ class GAN(L.LightningModule):
         discriminator: Maps ``(B, *data_shape)`` to raw scores ``(B,)`` (logits, or critic values).
         loss: The adversarial objective of both networks.
         penalty: Optional regulariser added to D's loss as ``penalty.weight * penalty(...)``.
+        augment: Optional augmentation of every image D sees in training, real or fake (e.g. DiffAugment).
         g_optimizer: Builds G's optimizer from its parameters (any torch.optim class by class_path).
         d_optimizer: Builds D's optimizer from its parameters.
         g_scheduler: Optional LR scheduler of G's optimizer (any torch.optim.lr_scheduler), per scheduler_interval.
@@ -42,8 +44,8 @@ class GAN(L.LightningModule):
         d_clip_norm: Clip D's total gradient norm to this value before its step.
         d_weight_clip: Clamp D's weights to [-c, c] after each D step (the original WGAN's constraint; 0.01).
         rolling_window: Also log means of the losses over the last this-many steps; 0 turns them off.
-        g_ema_decay: Keep an exponential moving average of G's weights with this decay per G step (0.999 is
-            common); :meth:`generate` (evaluation, the sample pictures, ``predict``, ``sample``) then uses it.
+        g_ema_decay: Keep a moving average of G's weights (part of the state_dict) with this decay per G step
+            (0.999 is common); :meth:`generate` (evaluation, pictures, ``predict``, ``sample``) then uses it.
     """
 
     #: The network each optimizer steps, in the order of configure_optimizers: the one place that says so.
@@ -55,6 +57,7 @@ class GAN(L.LightningModule):
         discriminator: nn.Module,
         loss: GANLoss = lazy_instance(NonSaturatingLoss),
         penalty: Optional[Penalty] = None,
+        augment: Optional[Augmentation] = None,
         g_optimizer: OptimizerCallable = torch.optim.Adam,
         d_optimizer: OptimizerCallable = torch.optim.Adam,
         g_scheduler: Optional[LRSchedulerCallable] = None,
@@ -79,6 +82,7 @@ class GAN(L.LightningModule):
         self.discriminator = discriminator
         self.loss = loss
         self.penalty = penalty
+        self.augment = augment
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
         self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
         self.scheduler_interval = scheduler_interval
@@ -87,7 +91,6 @@ class GAN(L.LightningModule):
         self.d_weight_clip = d_weight_clip
         self._logs = BatchLogs(rolling_window)
         self.rolling = self._logs.rolling  # a module of the system's own: the windows are in the state_dict
-        # Part of the state_dict, so checkpoints, resume and the sample command carry it.
         self.generator_ema = None if g_ema_decay is None else moving_average(generator, g_ema_decay)
         self.noise = Noise()
         #: Training batches seen over the run; drives the schedule (checkpointed).
@@ -103,10 +106,6 @@ class GAN(L.LightningModule):
         """The network samples are shown, scored and written from: G's moving average if kept, else G."""
         return self.generator if self.generator_ema is None else self.generator_ema.module
 
-    def forward(self, z: Tensor) -> Tensor:
-        """G itself: noise ``(B, latent_dim)`` -> samples ``(B, *data_shape)``."""
-        return self.generator(z)
-
     def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000) -> Tensor:
         """The way to get samples out of a system: ``(num_samples, *data_shape)`` of :attr:`sampling_generator`,
         float on the CPU, the same for the same ``seed`` and ``batch_size`` on any device (:mod:`.sampling`)."""
@@ -115,6 +114,10 @@ class GAN(L.LightningModule):
     def _fakes(self, n: int, rng: torch.Generator) -> Tensor:
         """``n`` samples of G (never the average) from noise drawn on the device: what D is trained and judged on."""
         return self.generator(torch.randn(n, self.latent_dim, device=self.device, generator=rng))
+
+    def _seen(self, x: Tensor, rng: torch.Generator) -> Tensor:
+        """What D sees of images ``x`` in training: ``x``, augmented if an augmentation is set."""
+        return x if self.augment is None else self.augment(x, rng)
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         real = batch[0]
@@ -138,6 +141,7 @@ class GAN(L.LightningModule):
     def _discriminator_step(self, real: Tensor, opt: Any, rng: torch.Generator) -> dict[str, Tensor]:
         with torch.no_grad():
             fake = self._fakes(real.shape[0], rng)
+        real, fake = self._seen(real, rng), self._seen(fake, rng)
         real_out, fake_out = self.discriminator(real), self.discriminator(fake)
         loss = self.loss.d_loss(real_out, fake_out)
         logs = {"d_loss": loss.detach(), "d_real": real_out.detach().mean(), "d_fake": fake_out.detach().mean()}
@@ -157,7 +161,7 @@ class GAN(L.LightningModule):
     def _generator_step(self, batch_size: int, opt: Any, rng: torch.Generator) -> dict[str, Tensor]:
         # D's weights need no gradient here: skipping them saves a third of D's backward pass.
         self.discriminator.requires_grad_(False)
-        loss = self.loss.g_loss(self.discriminator(self._fakes(batch_size, rng)))
+        loss = self.loss.g_loss(self.discriminator(self._seen(self._fakes(batch_size, rng), rng)))
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         self.discriminator.requires_grad_(True)

@@ -8,7 +8,9 @@ before anything is written, and user errors reported as one line.
     cli/help.py       help that fits on a screen
 """
 
+import re
 import sys
+from contextvars import ContextVar
 from typing import Any, NoReturn, Optional
 
 import lightning as L
@@ -33,10 +35,23 @@ EPILOG = (f"{PROGRAM} sample --ckpt_path CKPT --num_samples N --output_dir DIR: 
           f"arguments.")
 
 
+#: The full key of a nested ``--model.generator.help CLASS`` on the command line (short form), if any.
+_NESTED_HELP: ContextVar[Optional[str]] = ContextVar("nested_help", default=None)
+
+
 class _Parser(LightningArgumentParser):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("formatter_class", HelpFormatter)
         super().__init__(*args, **kwargs)
+
+    def add_class_arguments(self, theclass: Any, nested_key: Optional[str] = None, *args: Any, **kwargs: Any) -> Any:
+        # jsonargparse prints --model.generator.help CLASS from the innermost parser, which names the keys
+        # --generator.*; the command line says where they sit, so they get their full (short-form) names.
+        key, described = _NESTED_HELP.get(), getattr(self, "description", None) or ""
+        if key and nested_key and key.endswith(f".{nested_key}") and described.startswith(f"Help for --{nested_key}."):
+            self.description = described.replace(f"--{nested_key}.", f"--{key}.", 1)
+            nested_key = key
+        return super().add_class_arguments(theclass, nested_key, *args, **kwargs)
 
     def error(self, message: str, ex: Optional[Exception] = None) -> NoReturn:
         if not self.exit_on_error:  # jsonargparse's inner parsers raise and let the outer one report
@@ -86,6 +101,8 @@ class GANCLI(LightningCLI):
         argv = sys.argv[1:] if args is None else args
         if isinstance(argv, list):
             checks.check_config_files([str(a) for a in argv])
+            nested = [m.group(1) for a in argv if (m := re.fullmatch(r"--(\w+(?:\.\w+)+)\.help(=.*)?", str(a)))]
+            _NESTED_HELP.set(nested[0].replace(".init_args.", ".") if nested else None)
         super().parse_arguments(parser, args)
         subcommand = self.config.get("subcommand")
         normalize.normalize(self.config[subcommand] if subcommand else self.config)  # run=False: no subcommand

@@ -1,5 +1,6 @@
 """Networks. Any ``nn.Module`` can be injected by ``class_path``; these are the shipped ones."""
 
+from gan_manual.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_manual.nets.mlp import MLPDiscriminator, MLPGenerator
 
-__all__ = ["MLPDiscriminator", "MLPGenerator"]
+__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]

@@ -10,6 +10,7 @@ from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
 from torch import Tensor, nn
 
 from gan_manual.nets.latent import CategoricalCode
+from gan_manual.nets.norms import maybe_spectral_norm
 
 
 class MLPGenerator(nn.Module):
@@ -79,6 +80,7 @@ class MLPDiscriminator(nn.Module):
             generator that drops modes makes packs that look alike, which D learns to spot. Batches must be
             multiples of ``pack``. GP and R1 still penalise each sample's own input gradient, which PacGAN's
             paper did not study.
+        spectral_norm: Spectral normalisation of every Linear layer's weight (Miyato et al. 2018).
     """
 
     def __init__(
@@ -87,15 +89,16 @@ class MLPDiscriminator(nn.Module):
         hidden_dims: Sequence[int] = (512, 256),
         negative_slope: float = 0.2,
         pack: PositiveInt = 1,
+        spectral_norm: bool = False,
     ) -> None:
         super().__init__()
         self.pack = pack
         layers: list[nn.Module] = [nn.Flatten()]  # a no-op since forward flattens packs; kept for state_dict names
         width = math.prod(data_shape) * pack
         for hidden in hidden_dims:
-            layers += [nn.Linear(width, hidden), nn.LeakyReLU(negative_slope)]
+            layers += [maybe_spectral_norm(nn.Linear(width, hidden), spectral_norm), nn.LeakyReLU(negative_slope)]
             width = hidden
-        layers.append(nn.Linear(width, 1))
+        layers.append(maybe_spectral_norm(nn.Linear(width, 1), spectral_norm))
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -1,0 +1,78 @@
+"""Differentiable augmentation (DiffAugment, Zhao et al. 2020): the same kind of random transforms on real and
+generated images wherever D sees them, in D's and in G's steps, so D cannot memorise a small data set and G's
+gradient passes through the transforms.
+
+An augmentation is a callable ``(images (B, C, H, W), rng) -> (B, C, H, W)``; ``rng`` is the system's per-batch
+generator, so a resumed run draws the same transforms as the uninterrupted one.
+"""
+
+from typing import Literal
+
+import torch
+import torch.nn.functional as F
+from jsonargparse.typing import ClosedUnitInterval
+from torch import Tensor
+
+from gan_manual.component import Component
+
+
+class Augmentation(Component):
+    """Interface of every augmentation: ``(images, rng) -> images`` of the same shape, differentiable."""
+
+    def __call__(self, x: Tensor, rng: torch.Generator) -> Tensor:
+        raise NotImplementedError
+
+
+class DiffAugment(Augmentation):
+    """DiffAugment's transforms in DiffAugment's order (color, translation, cutout), drawn per image.
+
+    Args:
+        policy: The transforms: ``color`` (brightness, saturation, contrast; for RGB), ``translation``,
+            ``cutout``. The paper's choice: all three for RGB, translation and cutout for grey images.
+        translation_ratio: Largest shift, as a share of the side (the paper's 1/8); zeros fill in.
+        cutout_ratio: Side of the zeroed square, as a share of the image's side (the paper's 1/2).
+    """
+
+    def __init__(self, policy: tuple[Literal["color", "translation", "cutout"], ...] = ("translation", "cutout"),
+                 translation_ratio: ClosedUnitInterval = 0.125, cutout_ratio: ClosedUnitInterval = 0.5) -> None:
+        self.policy = tuple(policy)
+        self.translation_ratio = translation_ratio
+        self.cutout_ratio = cutout_ratio
+
+    def __call__(self, x: Tensor, rng: torch.Generator) -> Tensor:
+        for transform in ("color", "translation", "cutout"):
+            if transform in self.policy:
+                x = getattr(self, f"_{transform}")(x, rng)
+        return x
+
+    @staticmethod
+    def _uniform(x: Tensor, rng: torch.Generator) -> Tensor:
+        return torch.rand(x.shape[0], 1, 1, 1, generator=rng, device=x.device, dtype=x.dtype)
+
+    def _color(self, x: Tensor, rng: torch.Generator) -> Tensor:
+        x = x + (self._uniform(x, rng) - 0.5)  # brightness
+        mean = x.mean(dim=1, keepdim=True)
+        x = (x - mean) * (self._uniform(x, rng) * 2) + mean  # saturation
+        mean = x.mean(dim=(1, 2, 3), keepdim=True)
+        return (x - mean) * (self._uniform(x, rng) + 0.5) + mean  # contrast
+
+    def _translation(self, x: Tensor, rng: torch.Generator) -> Tensor:
+        b, _, h, w = x.shape
+        sh, sw = int(h * self.translation_ratio + 0.5), int(w * self.translation_ratio + 0.5)
+        dy = torch.randint(-sh, sh + 1, (b, 1, 1), generator=rng, device=x.device)
+        dx = torch.randint(-sw, sw + 1, (b, 1, 1), generator=rng, device=x.device)
+        # Read each pixel from (y + dy, x + dx) of the image padded with one zero pixel; beyond it, from the pad.
+        rows = (torch.arange(h, device=x.device).view(1, h, 1) + dy + 1).clamp(0, h + 1).expand(b, h, w)
+        cols = (torch.arange(w, device=x.device).view(1, 1, w) + dx + 1).clamp(0, w + 1).expand(b, h, w)
+        index = torch.arange(b, device=x.device).view(b, 1, 1).expand(b, h, w)
+        return F.pad(x, (1, 1, 1, 1)).permute(0, 2, 3, 1)[index, rows, cols].permute(0, 3, 1, 2)
+
+    def _cutout(self, x: Tensor, rng: torch.Generator) -> Tensor:
+        b, _, h, w = x.shape
+        ch, cw = int(h * self.cutout_ratio + 0.5), int(w * self.cutout_ratio + 0.5)
+        top = torch.randint(0, h + (1 - ch % 2), (b, 1, 1), generator=rng, device=x.device) - ch // 2
+        left = torch.randint(0, w + (1 - cw % 2), (b, 1, 1), generator=rng, device=x.device) - cw // 2
+        rows = torch.arange(h, device=x.device).view(1, h, 1)
+        cols = torch.arange(w, device=x.device).view(1, 1, w)
+        inside = (rows >= top) & (rows < top + ch) & (cols >= left) & (cols < left + cw)
+        return x * (~inside).unsqueeze(1).to(x.dtype)
