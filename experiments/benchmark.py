@@ -1,7 +1,9 @@
-"""Training speed of configs/gan.yaml through the CLI's code path against a bare PyTorch loop of the same
-algorithm (same nets, batch 64, G step then D step, BCE, Adam 2e-4), in batches per second.
+"""Training speed of a config through the CLI's code path against a bare PyTorch loop of the same networks and
+algorithm (the config's nets, loss, penalty, optimizers, schedule, clipping and moving average, built by the CLI
+and then driven by a plain loop with no Lightning), in batches per second.
 
-    python experiments/benchmark.py [--batches 300] [--warmup 30] [--repeats 3] [--threads N]
+    python experiments/benchmark.py [--config configs/gan.yaml] [--batches 300] [--warmup 30] [--repeats 3]
+                                    [--threads N] [--channels-last]
 
 Needs MNIST: ``--root`` or ``$GAN_MANUAL_DATA`` (a folder holding MNIST/raw/). Runs alternate between the two
 loops, so load from other processes hits both alike; the median of the repeats is reported.
@@ -16,11 +18,10 @@ from pathlib import Path
 
 import lightning as L
 import torch
-import torch.nn.functional as F
+from torchvision.datasets import MNIST
 
 from gan_manual.cli import GANCLI
 from gan_manual.data.mnist import default_root
-from gan_manual.nets import MLPDiscriminator, MLPGenerator
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "gan.yaml"
 
@@ -40,57 +41,75 @@ class BatchTimer(L.Callback):
             self.seconds = time.perf_counter() - self.start
 
 
-def lightning_loop(root: str, batches: int, warmup: int, out: str) -> float:
-    """Batches per second of ``fit -c configs/gan.yaml``, built and run by the CLI's own code."""
+def build(config: str, root: str, batches: int, out: str, channels_last: bool = False) -> GANCLI:
+    """The config's system, data and trainer as ``fit`` builds them, not yet run."""
     cli = GANCLI(
         args=[
-            "-c", str(CONFIG),
+            "-c", config,
             f"--data.init_args.root={root}",
             "--data.init_args.download=false",
             "--trainer.max_epochs=1",
             f"--trainer.limit_train_batches={batches}",
             f"--trainer.logger.init_args.save_dir={out}",
             "--trainer.enable_model_summary=false",
+            "--trainer.enable_progress_bar=false",
         ],
         run=False,
     )
+    if channels_last:
+        cli.model.to(memory_format=torch.channels_last)
+    return cli
+
+
+def lightning_loop(config: str, root: str, batches: int, warmup: int, out: str, channels_last: bool) -> float:
+    """Batches per second of ``fit -c CONFIG``, built and run by the CLI's own code."""
+    cli = build(config, root, batches, out, channels_last)
     timer = BatchTimer(warmup, batches - 1)
     cli.trainer.callbacks.append(timer)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     return (batches - warmup) / timer.seconds
 
 
-def bare_loop(root: str, batches: int, warmup: int) -> float:
-    """The same algorithm as plain PyTorch: one G step, then one D step per batch."""
+def bare_loop(config: str, root: str, batches: int, warmup: int, out: str, channels_last: bool) -> float:
+    """The same algorithm as plain PyTorch: per batch, the schedule's G and D steps with the config's loss,
+    penalty, optimizers, clipping and moving average of G."""
     torch.manual_seed(0)
-    from torchvision.datasets import MNIST
-
+    model = build(config, root, batches, out, channels_last).model
+    g, d, loss, penalty = model.generator, model.discriminator, model.loss, model.penalty
+    g_opt, d_opt = model.g_optimizer(g.parameters()), model.d_optimizer(d.parameters())
+    clip = model.clip_norms
     images = MNIST(root, train=True, download=False).data.unsqueeze(1)
-    generator, discriminator = MLPGenerator(), MLPDiscriminator()
-    g_opt = torch.optim.Adam(generator.parameters(), lr=2e-4, betas=(0.5, 0.999))
-    d_opt = torch.optim.Adam(discriminator.parameters(), lr=2e-4, betas=(0.5, 0.999))
     rng = torch.Generator().manual_seed(0)
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
+    size = 64
+
+    def step(opt, value, params, clip_norm):
+        opt.zero_grad(set_to_none=True)
+        value.backward()
+        if clip_norm is not None:
+            torch.nn.utils.clip_grad_norm_(params, clip_norm)
+        opt.step()
+
     for i in range(batches):
         if i == warmup:
             start = time.perf_counter()
-        real = images[order[i * 64 : (i + 1) * 64]].float().div_(127.5).sub_(1.0)
-        # G step (D frozen, as the system does)
-        discriminator.requires_grad_(False)
-        fake_out = discriminator(generator(torch.randn(64, 100, generator=rng)))
-        g_loss = F.softplus(-fake_out).mean()
-        g_opt.zero_grad(set_to_none=True)
-        g_loss.backward()
-        discriminator.requires_grad_(True)
-        g_opt.step()
-        # D step
-        with torch.no_grad():
-            fake = generator(torch.randn(64, 100, generator=rng))
-        real_out, fake_out = discriminator(real), discriminator(fake)
-        d_loss = F.binary_cross_entropy_with_logits(real_out, torch.ones_like(real_out)) + F.softplus(fake_out).mean()
-        d_opt.zero_grad(set_to_none=True)
-        d_loss.backward()
-        d_opt.step()
+        real = images[order[i * size : (i + 1) * size]].float().div_(127.5).sub_(1.0)
+        for network in model.schedule.steps(i):
+            z = torch.randn(size, model.latent_dim, generator=rng)
+            if network == "g":
+                d.requires_grad_(False)
+                g_loss = loss.g_loss(d(g(z)))
+                d.requires_grad_(True)
+                step(g_opt, g_loss, g.parameters(), clip["generator"])
+                if model.generator_ema is not None:
+                    model.generator_ema.update_parameters(g)
+            else:
+                with torch.no_grad():
+                    fake = g(z)
+                d_loss = loss.d_loss(d(real), d(fake))
+                if penalty is not None:
+                    d_loss = d_loss + penalty.weight * penalty(d, real, fake, rng)
+                step(d_opt, d_loss, d.parameters(), clip["discriminator"])
     return (batches - warmup) / (time.perf_counter() - start)
 
 
@@ -99,7 +118,9 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=300, help="batches per run, warm-up included")
     parser.add_argument("--warmup", type=int, default=30, help="first batches left out of the timing")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--config", default=str(CONFIG), help="the config to time (default: configs/gan.yaml)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
+    parser.add_argument("--channels-last", action="store_true", help="both loops in channels-last memory format")
     parser.add_argument("--root", default=str(default_root()), help="folder holding MNIST/raw/")
     args = parser.parse_args()
     if args.threads:
@@ -109,10 +130,11 @@ def main() -> None:
     bare, lit = [], []
     with tempfile.TemporaryDirectory() as out:
         for _ in range(args.repeats):
-            bare.append(bare_loop(args.root, args.batches, args.warmup))
-            lit.append(lightning_loop(args.root, args.batches, args.warmup, out))
+            bare.append(bare_loop(args.config, args.root, args.batches, args.warmup, out, args.channels_last))
+            lit.append(lightning_loop(args.config, args.root, args.batches, args.warmup, out, args.channels_last))
     b, c = statistics.median(bare), statistics.median(lit)
-    print(f"threads={torch.get_num_threads()} batches={args.batches - args.warmup} timed x {args.repeats} repeats")
+    print(f"{args.config}: threads={torch.get_num_threads()} batches={args.batches - args.warmup} timed x "
+          f"{args.repeats} repeats{', channels-last' if args.channels_last else ''}")
     print(f"bare PyTorch loop : {b:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in bare)})")
     print(f"gan_manual CLI    : {c:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in lit)})")
     paired = sorted(x / y for x, y in zip(lit, bare))

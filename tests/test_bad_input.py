@@ -25,6 +25,8 @@ CASES = [
     (["--model.init_args.g_ema_decay=1"], "model.g_ema_decay: Not of type OpenUnitInterval: does not conform to "
                                           "restriction v>0 and v<1"),
     (["--trainer.max_epochs=-3"], "`max_epochs` must be a non-negative integer or -1"),
+    (["--model.init_args.augment=gan_manual.augment.DiffAugment", "--model.init_args.augment.policy=[blur]"],
+     "model.augment.policy"),
 ]
 
 

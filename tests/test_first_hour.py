@@ -151,14 +151,22 @@ def _help(capsys, *args) -> str:
 def test_model_help_fits_and_describes_every_argument(capsys):
     text = _help(capsys, "fit", "--model.help", "gan_manual.GAN")
     assert len(text.splitlines()) < 200
-    assert "torch.nn.Identity" not in text and "shipped: gan_manual.nets.MLPGenerator" in " ".join(text.split())
+    flat = " ".join(text.split())
+    assert "torch.nn.Identity" not in text
+    assert "shipped: gan_manual.nets.DCGANGenerator, gan_manual.nets.MLPGenerator;" in flat
     # Each argument's entry: its option line, then its description, which must say more than the type.
     entries = text.split("\n  --model.")[1:]
     arguments = [e for e in entries if not e.split()[0].endswith(".help")]
-    assert len(arguments) == 18
+    assert len(arguments) == 19
     for entry in arguments:
         name, description = entry.split(None, 1)[0], " ".join(entry.split("\n", 1)[-1].split())
         assert not description.startswith("("), f"--model.{name} has no description: {description}"
+
+
+def test_nested_help_names_the_keys_in_full(capsys):
+    text = _help(capsys, "fit", "--model.generator.help", "gan_manual.nets.MLPGenerator")
+    assert "Help for --model.generator.help=gan_manual.nets.MLPGenerator" in text
+    assert "--model.generator.latent_dim" in text and "\n  --generator." not in text
 
 
 def test_main_help_names_the_program_and_the_sample_command(capsys):

@@ -1,8 +1,11 @@
-"""The shipped networks' shapes, and the categorical code in front of the generator."""
+"""The shipped networks' shapes, the categorical code in front of the generator, spectral norm."""
 
+import pytest
 import torch
+from torch.nn.utils import parametrize
 
-from gan_manual.nets import MLPDiscriminator, MLPGenerator
+from gan_manual.errors import ConfigError
+from gan_manual.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
 from gan_manual.nets.latent import CategoricalCode
 
 
@@ -50,3 +53,37 @@ def test_packed_discriminator_judges_packs_of_consecutive_samples():
         assert str(error) == "discriminator.pack=2 needs batches of a multiple of 2, got 5"
     else:
         raise AssertionError("an odd batch went through")
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 32, 32), (3, 64, 64)])
+def test_dcgan_nets_are_sized_from_the_data(shape):
+    g, d = DCGANGenerator(shape, latent_dim=16, width=8), DCGANDiscriminator(shape, width=8)
+    x = g(torch.randn(4, 16))
+    assert x.shape == (4, *shape) and x.abs().max() <= 1
+    assert d(x).shape == (4,)
+    # Every stage doubles the side: the first map is 7x7 for 28, 4x4 for 32 and 64.
+    assert g.base == (7 if shape[1] == 28 else 4)
+
+
+def test_dcgan_refuses_sizes_it_cannot_build():
+    with pytest.raises(ConfigError, match=r"model.generator: DCGAN nets take square images .* not data_shape \(1, 30, 30\)"):
+        DCGANGenerator((1, 30, 30))
+    with pytest.raises(ConfigError, match="model.discriminator"):
+        DCGANDiscriminator((3, 32, 16))
+
+
+@pytest.mark.parametrize("make", [lambda sn: MLPDiscriminator(hidden_dims=(16,), spectral_norm=sn),
+                                  lambda sn: DCGANDiscriminator(width=8, batch_norm=False, spectral_norm=sn)],
+                         ids=["mlp", "dcgan"])
+def test_spectral_norm_bounds_every_layer(make):
+    torch.manual_seed(0)
+    plain, normed = make(False), make(True)
+    layers = [m for m in normed.modules() if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d))]
+    assert layers and all(parametrize.is_parametrized(m, "weight") for m in layers)
+    assert not any(parametrize.is_parametrized(m) for m in plain.modules())
+    normed.train()
+    for _ in range(30):  # power iterations run in training forward passes
+        normed(torch.randn(8, 1, 28, 28))
+    for m in layers:
+        weight = m.weight.flatten(1)
+        assert torch.linalg.matrix_norm(weight, ord=2).item() == pytest.approx(1.0, abs=0.05)

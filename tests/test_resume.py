@@ -40,9 +40,22 @@ data:
 """
 
 
-def run(folder: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+#: The same run on convolutional nets with a spectrally normalised critic, DiffAugment and R1 through both.
+CONV_YAML = RESUME_YAML.replace(
+    """    generator: {class_path: gan_manual.nets.MLPGenerator, init_args: {latent_dim: 16, hidden_dims: [32, 64]}}
+    discriminator: {class_path: gan_manual.nets.MLPDiscriminator, init_args: {hidden_dims: [64, 32]}}""",
+    """    generator: {class_path: gan_manual.nets.DCGANGenerator, init_args: {latent_dim: 8, width: 4}}
+    discriminator:
+      class_path: gan_manual.nets.DCGANDiscriminator
+      init_args: {width: 4, batch_norm: false, spectral_norm: true}
+    augment: {class_path: gan_manual.augment.DiffAugment}
+    penalty: {class_path: gan_manual.penalties.R1Penalty, init_args: {weight: 1.0}}""")
+
+
+def run(folder: Path, data: Path, *args: str, yaml: str = RESUME_YAML) -> subprocess.CompletedProcess:
     """``python -m gan_manual fit`` in a process of its own, in ``folder``, with the tests' probes importable."""
-    (folder / "resume.yaml").write_text(RESUME_YAML)
+    assert yaml == RESUME_YAML or yaml.count("DiffAugment") == 1, "CONV_YAML no longer replaces the nets"
+    (folder / "resume.yaml").write_text(yaml)
     return run_cli(["fit", "-c", config("configs/advanced_gan.yaml"), "-c", "resume.yaml", *args], folder, data)
 
 
@@ -163,3 +176,27 @@ def test_resume_says_which_keys_differ_and_which_value_wins(isolated, capsys):
     assert cli.model.schedule.d_steps_per_g_step == 2
     assert cli.trainer.optimizers[1].param_groups[0]["lr"] == 0.0001
     assert cli.datamodule.batch_size == 32
+
+
+@pytest.fixture(scope="module")
+def conv_reference(tmp_path_factory, fake_data) -> Path:
+    folder = tmp_path_factory.mktemp("uninterrupted_conv")
+    result = run(folder, fake_data, yaml=CONV_YAML)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return folder
+
+
+@pytest.mark.parametrize("kill, resumes_from", [(14, 12), (23, 20)])
+def test_spectral_norm_and_diffaugment_resume_exactly(conv_reference, fake_data, tmp_path, kill, resumes_from):
+    """Spectral norm's power-iteration vectors are buffers in the state_dict; DiffAugment draws from the per-batch
+    generator: a killed run resumes to the same bits."""
+    killed = run(tmp_path, fake_data, kill_at(kill), yaml=CONV_YAML)
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    assert torch.load(newest_last(tmp_path), weights_only=True)["gan_manual"]["batches_trained"] == resumes_from
+    resumed = run(tmp_path, fake_data, "--ckpt_path", "last", yaml=CONV_YAML)
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ours = torch.load(newest_last(tmp_path), weights_only=True)
+    theirs = torch.load(newest_last(conv_reference), weights_only=True)
+    assert any("parametrizations.weight.original" in k for k in ours["state_dict"])
+    for key in COMPARED:
+        assert_same(ours[key], theirs[key], key)

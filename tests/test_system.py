@@ -5,6 +5,7 @@ from functools import partial
 import pytest
 import torch
 
+from gan_manual.augment import Augmentation
 from gan_manual.rolling import Means, RollingMean
 from helpers import LR, d_update_norm, fit, toy_gan
 
@@ -69,3 +70,22 @@ def test_checkpoint_holds_schedule_position_rng_and_running_means(tmp_path):
     restored.on_load_checkpoint({"gan_manual": state})
     assert restored.batches_trained == 3
     assert restored._logs.epoch.pop() == {"d_loss": 3.0}
+
+
+class CountingAugmentation(Augmentation):
+    """Adds 0 and counts the images it is given, per call."""
+
+    def __init__(self) -> None:
+        self.calls: list[int] = []
+
+    def __call__(self, x, rng):
+        self.calls.append(x.shape[0])
+        return x + 0.0
+
+
+def test_augmentation_sees_every_image_d_sees_in_training():
+    augment = CountingAugmentation()
+    model = toy_gan(augment=augment, d_steps_per_g_step=2, reuse_batch=True)
+    fit(model, batches=3)
+    # Per batch: real and fake in each of the 2 D steps, the fakes of the G step.
+    assert augment.calls == [16] * (3 * (2 * 2 + 1))

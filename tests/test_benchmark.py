@@ -1,0 +1,16 @@
+"""experiments/benchmark.py still runs (a few batches on the fake MNIST): both loops, any config."""
+
+import sys
+
+import pytest
+
+from helpers import REPO, config
+
+sys.path.insert(0, str(REPO / "experiments"))
+import benchmark  # noqa: E402
+
+
+@pytest.mark.parametrize("name", ["configs/gan.yaml", "configs/advanced_gan.yaml", "configs/dcgan.yaml"])
+def test_both_loops_run_the_config(name, fake_data, isolated):
+    for loop in (benchmark.bare_loop, benchmark.lightning_loop):
+        assert loop(config(name), str(fake_data), 6, 2, str(isolated / "out"), False) > 0
