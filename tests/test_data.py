@@ -6,7 +6,8 @@ import pytest
 import torch
 import torchvision
 
-from gan_manual.data import FashionMNISTDataModule, GridDataModule, MNISTDataModule, RingDataModule
+from gan_manual.data import (FashionMNISTDataModule, GridDataModule, MNISTDataModule, RingDataModule,
+                             StackedMNISTDataModule)
 from gan_manual.errors import ConfigError
 from helpers import write_fake_mnist
 
@@ -107,3 +108,24 @@ def test_toy_data_is_a_function_of_the_seed():
         dm.setup("fit")
     assert torch.equal(a.train_tensors[0], b.train_tensors[0])
     assert not torch.equal(a.train_tensors[0], c.train_tensors[0])
+
+
+def test_stacked_mnist_stacks_three_digits_and_names_their_mode(fake_data):
+    dm = StackedMNISTDataModule(root=str(fake_data), num_samples=500, num_eval_samples=100, seed=0)
+    images, modes = batches(dm, 1)[0]
+    assert images.shape == (64, 3, 28, 28) and images.min() >= -1 and images.max() <= 1
+    assert modes.shape == (64,) and modes.min() >= 0 and modes.max() < 1000
+    mnist = MNISTDataModule(root=str(fake_data))
+    mnist.setup("fit")
+    digits = torch.cat([mnist.train_tensors[0], mnist.eval_tensors[0]])
+    labels = torch.cat([mnist.train_tensors[1], mnist.eval_tensors[1]])
+    raw, raw_modes = dm.train_tensors
+    for image, mode in zip(raw[:20], raw_modes[:20]):
+        # each channel is one MNIST digit, and the mode is its three labels
+        found = [torch.nonzero((digits[:, 0] == image[c]).flatten(1).all(1)).flatten() for c in range(3)]
+        assert all(len(f) for f in found)
+        assert any(100 * labels[a] + 10 * labels[b] + labels[c] == mode
+                   for a in found[0] for b in found[1] for c in found[2])
+    again = StackedMNISTDataModule(root=str(fake_data), num_samples=500, num_eval_samples=100, seed=0)
+    again.setup("fit")
+    assert torch.equal(again.train_tensors[0], raw) and dm.eval_tensors[0].shape == (100, 3, 28, 28)

@@ -87,3 +87,14 @@ def test_spectral_norm_bounds_every_layer(make):
     for m in layers:
         weight = m.weight.flatten(1)
         assert torch.linalg.matrix_norm(weight, ord=2).item() == pytest.approx(1.0, abs=0.05)
+
+
+def test_packed_dcgan_discriminator_stacks_pairs_along_the_channels():
+    torch.manual_seed(0)
+    d = DCGANDiscriminator((3, 28, 28), width=8, batch_norm=False, pack=2)
+    x = torch.randn(6, 3, 28, 28)
+    out = d(x)
+    assert out.shape == (3,) and d.net[0].in_channels == 6
+    assert torch.allclose(out[1], d(x[2:4])[0], atol=1e-6)  # pack 1 is samples 2 and 3, whatever surrounds them
+    with pytest.raises(ValueError, match="pack=2 needs batches of a multiple of 2"):
+        d(torch.randn(5, 3, 28, 28))

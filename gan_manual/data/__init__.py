@@ -2,6 +2,7 @@
 
 from gan_manual.data.base import InMemoryDataModule
 from gan_manual.data.mnist import FashionMNISTDataModule, MNISTDataModule
+from gan_manual.data.stacked import StackedMNISTDataModule
 from gan_manual.data.toy import GaussianMixtureDataModule, GridDataModule, RingDataModule
 
 __all__ = [
@@ -11,4 +12,5 @@ __all__ = [
     "InMemoryDataModule",
     "MNISTDataModule",
     "RingDataModule",
+    "StackedMNISTDataModule",
 ]

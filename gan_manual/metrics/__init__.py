@@ -3,5 +3,6 @@
 from gan_manual.metrics.base import SampleMetric
 from gan_manual.metrics.images import ClassifierMetrics, InceptionFID
 from gan_manual.metrics.modes import ModeMetrics, mode_metrics
+from gan_manual.metrics.stacked import StackedMNISTModes
 
-__all__ = ["ClassifierMetrics", "InceptionFID", "ModeMetrics", "SampleMetric", "mode_metrics"]
+__all__ = ["ClassifierMetrics", "InceptionFID", "ModeMetrics", "SampleMetric", "StackedMNISTModes", "mode_metrics"]

@@ -51,6 +51,10 @@ class ClassifierMetrics(SampleMetric):
         self._real_features: Tensor = torch.empty(0)
 
     def check(self, datamodule: L.LightningDataModule) -> None:
+        shape = tuple(getattr(datamodule, "data_shape", ()))
+        if shape != (1, 28, 28):
+            raise ConfigError(f"trainer.callbacks: ClassifierMetrics scores (1, 28, 28) images; "
+                              f"{type(datamodule).__name__} serves {shape} (Stacked MNIST: StackedMNISTModes)")
         dataset = getattr(getattr(datamodule, "dataset_class", None), "__name__", type(datamodule).__name__)
         if DATASETS[self.classifier] != dataset:
             raise ConfigError(

@@ -72,14 +72,17 @@ class DCGANDiscriminator(nn.Module):
             penalty is per sample, and usually with spectral norm.
         spectral_norm: Spectral normalisation of every layer's weight (Miyato et al. 2018).
         negative_slope: LeakyReLU slope.
+        pack: PacGAN (Lin et al. 2018): judge this many consecutive samples at once, stacked along the channels
+            (as PacGAN's Stacked MNIST experiments did), all real or all fake; scores ``(B / pack,)``.
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), width: PositiveInt = 64, batch_norm: bool = True,
-                 spectral_norm: bool = False, negative_slope: float = 0.2) -> None:
+                 spectral_norm: bool = False, negative_slope: float = 0.2, pack: PositiveInt = 1) -> None:
         super().__init__()
         base, k = stages(data_shape, "discriminator")
+        self.pack = pack
         layers: list[nn.Module] = []
-        maps_in, maps = int(data_shape[0]), width
+        maps_in, maps = int(data_shape[0]) * pack, width
         for stage in range(k):
             layers.append(maybe_spectral_norm(nn.Conv2d(maps_in, maps, 4, 2, 1, bias=stage == 0 or not batch_norm),
                                               spectral_norm))
@@ -91,5 +94,8 @@ class DCGANDiscriminator(nn.Module):
         self.net = nn.Sequential(*layers)
 
     def forward(self, x: Tensor) -> Tensor:
-        """``x: (B, C, H, W)`` -> ``(B,)``."""
-        return self.net(x).squeeze(1)
+        """``x: (B, C, H, W)`` -> ``(B / pack,)``."""
+        if x.shape[0] % self.pack:
+            raise ValueError(f"discriminator.pack={self.pack} needs batches of a multiple of {self.pack}, got "
+                             f"{x.shape[0]}")
+        return self.net(x.reshape(x.shape[0] // self.pack, -1, *x.shape[2:])).squeeze(1)
