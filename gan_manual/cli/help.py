@@ -5,6 +5,8 @@ from argparse import Action
 
 from jsonargparse import DefaultHelpFormatter
 
+from gan_manual import nets
+
 CKPT_PATH = (
     "A checkpoint to resume from (fit) or to evaluate (validate, test, predict: required): a path, or 'last' for "
     "the newest last.ckpt under this config's runs folder (runs/<name>/); fit with 'last' and no checkpoint yet "
@@ -14,8 +16,6 @@ CKPT_PATH = (
 
 def shipped(role: str) -> list[str]:
     """The class paths of gan_manual's networks for ``role``, ``generator`` or ``discriminator``."""
-    from gan_manual import nets
-
     return [f"gan_manual.nets.{name}" for name in nets.__all__ if name.lower().endswith(role)]
 
 
