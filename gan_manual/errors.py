@@ -1,4 +1,8 @@
-"""The one exception type for mistakes a user can fix by changing the config or the command line."""
+"""The one exception type for mistakes a user can fix by changing the config or the command line, and what the
+places that raise or recognise it share."""
+
+from collections.abc import Callable, Iterator
+from typing import Any, Optional
 
 
 class ConfigError(ValueError):
@@ -6,3 +10,22 @@ class ConfigError(ValueError):
 
     The message names the config key (e.g. ``data.root``) and what is allowed.
     """
+
+
+def causes(error: Optional[BaseException]) -> Iterator[BaseException]:
+    """``error`` and the exceptions behind it (``__cause__``, else ``__context__``), each once: jsonargparse and
+    Lightning wrap what a component raises."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        yield error
+        error = error.__cause__ or error.__context__
+
+
+def require_data_shape(datamodule: Any, fits: Callable[[tuple], bool], what: str, hint: str = "") -> None:
+    """Raises ``trainer.callbacks: <what>; <datamodule> serves samples of shape <shape><hint>`` unless the
+    datamodule's ``data_shape`` ``fits``: a callback or metric saying, before a run, that it cannot use the data."""
+    shape = tuple(getattr(datamodule, "data_shape", ()))
+    if not fits(shape):
+        raise ConfigError(f"trainer.callbacks: {what}; {type(datamodule).__name__} serves samples of shape {shape}"
+                          f"{hint}")

@@ -17,7 +17,7 @@ import torch
 from torchvision.utils import save_image
 
 from gan_manual.console import check_writable, fail
-from gan_manual.errors import ConfigError
+from gan_manual.errors import ConfigError, causes
 from gan_manual.pictures import picture
 from gan_manual.resume import read_checkpoint
 from gan_manual.system import GAN
@@ -65,13 +65,10 @@ def load(ckpt_path: str) -> GAN:
 
 def _import_problem(error: BaseException) -> Optional[str]:
     """``No module named 'x'`` (or the like) if ``error`` or one of its causes is a failed import."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        seen.add(id(error))
-        found = re.search(r"No module named '[^']+'|[Cc]annot import name '[^']+'|has no attribute '[^']+'", str(error))
-        if isinstance(error, ImportError) or found:
-            return found.group(0) if found else str(error)
-        error = error.__cause__ or error.__context__
+    for cause in causes(error):
+        found = re.search(r"No module named '[^']+'|[Cc]annot import name '[^']+'|has no attribute '[^']+'", str(cause))
+        if isinstance(cause, ImportError) or found:
+            return found.group(0) if found else str(cause)
     return None
 
 

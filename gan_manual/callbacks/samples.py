@@ -15,7 +15,7 @@ from torch import Tensor
 from torchvision.utils import save_image
 
 from gan_manual.console import note
-from gan_manual.errors import ConfigError
+from gan_manual.errors import require_data_shape
 from gan_manual.pictures import image_grid, picture, scatter
 
 
@@ -81,10 +81,8 @@ class ImageGrid(SampleWriter):
         return image_grid(samples, self.nrow)
 
     def check(self, datamodule: L.LightningDataModule) -> None:
-        shape = tuple(getattr(datamodule, "data_shape", ()))
-        if len(shape) != 3:
-            raise ConfigError(f"trainer.callbacks: ImageGrid draws images (C, H, W); {type(datamodule).__name__} "
-                              f"serves samples of shape {shape} (PointCloud draws 2D points)")
+        require_data_shape(datamodule, lambda shape: len(shape) == 3, "ImageGrid draws images (C, H, W)",
+                           " (PointCloud draws 2D points)")
 
 
 class PointCloud(SampleWriter):
@@ -109,10 +107,8 @@ class PointCloud(SampleWriter):
         self.size = size
 
     def check(self, datamodule: L.LightningDataModule) -> None:
-        shape = tuple(getattr(datamodule, "data_shape", ()))
-        if shape != (2,):
-            raise ConfigError(f"trainer.callbacks: PointCloud draws 2D points; {type(datamodule).__name__} serves "
-                              f"samples of shape {shape} (ImageGrid draws images)")
+        require_data_shape(datamodule, lambda shape: shape == (2,), "PointCloud draws 2D points",
+                           " (ImageGrid draws images)")
 
     def render(self, samples: Tensor, datamodule: L.LightningDataModule) -> Tensor:
         # Real data behind the samples where the datamodule serves reference samples (a picture, not a metric).

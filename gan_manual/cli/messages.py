@@ -7,7 +7,7 @@ from typing import Optional
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 
 from gan_manual.callbacks.guard import DivergenceError
-from gan_manual.errors import ConfigError
+from gan_manual.errors import ConfigError, causes
 
 _NOISE = re.compile(
     r"^(Parser key|Does not validate against|Subtypes:|Errors:|Given value|Problem with given class_path|"
@@ -45,10 +45,5 @@ def _yaml_problem(message: str) -> Optional[str]:
 def user_error(error: Optional[BaseException]) -> Optional[BaseException]:
     """The user error behind ``error``, if any: ours, or Lightning's for a bad Trainer argument. jsonargparse wraps
     what an ``__init__`` raises, so the chain of causes is searched."""
-    seen = set()
-    while error is not None and id(error) not in seen:
-        if isinstance(error, (ConfigError, MisconfigurationException, DivergenceError)):
-            return error
-        seen.add(id(error))
-        error = error.__cause__ or error.__context__
-    return None
+    return next((e for e in causes(error) if isinstance(e, (ConfigError, MisconfigurationException, DivergenceError))),
+                None)

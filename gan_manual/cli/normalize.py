@@ -13,7 +13,9 @@ from gan_manual.console import note
 from gan_manual.errors import ConfigError
 
 #: Lightning's DDP strategy names -> the same with find_unused_parameters=True.
-DDP_FOR_GANS = {name: f"{name}_find_unused_parameters_true" for name in ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")}
+DDP_FOR_GANS = {
+    name: f"{name}_find_unused_parameters_true" for name in ("ddp", "ddp_spawn", "ddp_fork", "ddp_notebook")
+}
 
 
 def normalize(config: Namespace) -> None:

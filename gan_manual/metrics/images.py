@@ -12,7 +12,7 @@ from torchmetrics.image.fid import FrechetInceptionDistance
 from torchmetrics.image.inception import InceptionScore
 from torchmetrics.image.kid import KernelInceptionDistance
 
-from gan_manual.errors import ConfigError
+from gan_manual.errors import ConfigError, require_data_shape
 from gan_manual.metrics.base import SampleMetric, kl_to_uniform
 from gan_manual.metrics.classifier import load_classifier
 from gan_manual.metrics.knn import precision_recall
@@ -51,10 +51,8 @@ class ClassifierMetrics(SampleMetric):
         self._real_features: Tensor = torch.empty(0)
 
     def check(self, datamodule: L.LightningDataModule) -> None:
-        shape = tuple(getattr(datamodule, "data_shape", ()))
-        if shape != (1, 28, 28):
-            raise ConfigError(f"trainer.callbacks: ClassifierMetrics scores (1, 28, 28) images; "
-                              f"{type(datamodule).__name__} serves {shape} (Stacked MNIST: StackedMNISTModes)")
+        require_data_shape(datamodule, lambda shape: shape == (1, 28, 28),
+                           "ClassifierMetrics scores (1, 28, 28) images", " (Stacked MNIST: StackedMNISTModes)")
         dataset = getattr(getattr(datamodule, "dataset_class", None), "__name__", type(datamodule).__name__)
         if DATASETS[self.classifier] != dataset:
             raise ConfigError(

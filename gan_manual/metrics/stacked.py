@@ -8,7 +8,7 @@ from jsonargparse.typing import PositiveInt
 from torch import Tensor
 
 from gan_manual.data.stacked import PLACES
-from gan_manual.errors import ConfigError
+from gan_manual.errors import require_data_shape
 from gan_manual.metrics.base import SampleMetric, kl_to_uniform
 from gan_manual.metrics.classifier import load_classifier
 
@@ -25,9 +25,8 @@ class StackedMNISTModes(SampleMetric):
         self.net = load_classifier("mnist")
 
     def check(self, datamodule: L.LightningDataModule) -> None:
-        if tuple(getattr(datamodule, "data_shape", ())) != (3, 28, 28):
-            raise ConfigError(f"trainer.callbacks: StackedMNISTModes scores Stacked MNIST's (3, 28, 28) images; "
-                              f"{type(datamodule).__name__} serves {tuple(getattr(datamodule, 'data_shape', ()))}")
+        require_data_shape(datamodule, lambda shape: shape == (3, 28, 28),
+                           "StackedMNISTModes scores Stacked MNIST's (3, 28, 28) images")
 
     def describe(self, num_samples: int) -> str:
         return (f"{num_samples} samples; each channel classified by the shipped MNIST LeNet; 1000 modes "

@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from gan_manual.errors import ConfigError
 from gan_manual.nets.norms import maybe_spectral_norm
+from gan_manual.nets.packing import pack as pack_samples
 
 
 def stages(data_shape: Sequence[int], role: str) -> tuple[int, int]:
@@ -95,7 +96,4 @@ class DCGANDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``x: (B, C, H, W)`` -> ``(B / pack,)``."""
-        if x.shape[0] % self.pack:
-            raise ValueError(f"discriminator.pack={self.pack} needs batches of a multiple of {self.pack}, got "
-                             f"{x.shape[0]}")
-        return self.net(x.reshape(x.shape[0] // self.pack, -1, *x.shape[2:])).squeeze(1)
+        return self.net(pack_samples(x, self.pack)).squeeze(1)

@@ -11,6 +11,7 @@ from torch import Tensor, nn
 
 from gan_manual.nets.latent import CategoricalCode
 from gan_manual.nets.norms import maybe_spectral_norm
+from gan_manual.nets.packing import pack as pack_samples
 
 
 class MLPGenerator(nn.Module):
@@ -93,7 +94,7 @@ class MLPDiscriminator(nn.Module):
     ) -> None:
         super().__init__()
         self.pack = pack
-        layers: list[nn.Module] = [nn.Flatten()]  # a no-op since forward flattens packs; kept for state_dict names
+        layers: list[nn.Module] = [nn.Flatten()]  # a pack (B / pack, pack * C, H, W) -> one row per pack
         width = math.prod(data_shape) * pack
         for hidden in hidden_dims:
             layers += [maybe_spectral_norm(nn.Linear(width, hidden), spectral_norm), nn.LeakyReLU(negative_slope)]
@@ -103,7 +104,4 @@ class MLPDiscriminator(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         """``x: (B, *data_shape)`` -> logits ``(B / pack,)``."""
-        if x.shape[0] % self.pack:
-            raise ValueError(f"discriminator.pack={self.pack} needs batches of a multiple of {self.pack}, got "
-                             f"{x.shape[0]}")
-        return self.net(x.reshape(x.shape[0] // self.pack, -1)).squeeze(1)
+        return self.net(pack_samples(x, self.pack)).squeeze(1)
