@@ -153,7 +153,8 @@ def test_model_help_fits_and_describes_every_argument(capsys):
     assert len(text.splitlines()) < 200
     flat = " ".join(text.split())
     assert "torch.nn.Identity" not in text
-    assert "shipped: gan_manual.nets.DCGANGenerator, gan_manual.nets.MLPGenerator;" in flat
+    assert ("shipped: gan_manual.nets.DCGANGenerator, gan_manual.nets.MLPGenerator, gan_manual.nets.ResNetGenerator;"
+            in flat)
     # Each argument's entry: its option line, then its description, which must say more than the type.
     entries = text.split("\n  --model.")[1:]
     arguments = [e for e in entries if not e.split()[0].endswith(".help")]

@@ -5,7 +5,8 @@ import torch
 from torch.nn.utils import parametrize
 
 from gan_manual.errors import ConfigError
-from gan_manual.nets import DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator
+from gan_manual.nets import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, ResNetDiscriminator,
+                             ResNetGenerator)
 from gan_manual.nets.latent import CategoricalCode
 
 
@@ -73,8 +74,9 @@ def test_dcgan_refuses_sizes_it_cannot_build():
 
 
 @pytest.mark.parametrize("make", [lambda sn: MLPDiscriminator(hidden_dims=(16,), spectral_norm=sn),
-                                  lambda sn: DCGANDiscriminator(width=8, batch_norm=False, spectral_norm=sn)],
-                         ids=["mlp", "dcgan"])
+                                  lambda sn: DCGANDiscriminator(width=8, batch_norm=False, spectral_norm=sn),
+                                  lambda sn: ResNetDiscriminator((1, 28, 28), width=8, spectral_norm=sn)],
+                         ids=["mlp", "dcgan", "resnet"])
 def test_spectral_norm_bounds_every_layer(make):
     torch.manual_seed(0)
     plain, normed = make(False), make(True)
@@ -98,3 +100,24 @@ def test_packed_dcgan_discriminator_stacks_pairs_along_the_channels():
     assert torch.allclose(out[1], d(x[2:4])[0], atol=1e-6)  # pack 1 is samples 2 and 3, whatever surrounds them
     with pytest.raises(ValueError, match="pack=2 needs batches of a multiple of 2"):
         d(torch.randn(5, 3, 28, 28))
+
+
+def test_resnet_nets_have_sngans_32x32_layout():
+    g, d = ResNetGenerator(), ResNetDiscriminator()
+    # SNGAN's CIFAR-10 networks as mimicry's sngan_32 counts them: 4.3M and 1.1M weights.
+    assert sum(p.numel() for p in g.parameters()) == 4_276_739
+    assert sum(p.numel() for p in d.parameters()) == 1_053_825
+    assert len(g.blocks) == 3 and g.base == 4
+    assert [b.down for b in d.blocks] == [True, True, False, False] and d.blocks[0].first
+    x = g(torch.randn(2, 128))
+    assert x.shape == (2, 3, 32, 32) and x.abs().max() <= 1 and d(x).shape == (2,)
+
+
+@pytest.mark.parametrize("shape", [(1, 28, 28), (3, 64, 64)])
+def test_resnet_nets_are_sized_from_the_data(shape):
+    g, d = ResNetGenerator(shape, latent_dim=8, width=8), ResNetDiscriminator(shape, width=8, pack=2)
+    x = g(torch.randn(4, 8))
+    assert x.shape == (4, *shape) and d(x).shape == (2,)
+    assert d.blocks[0].conv1.in_channels == 2 * shape[0]
+    with pytest.raises(ConfigError, match=r"model.discriminator: ResNet nets take square images .* 16, 28, 32"):
+        ResNetDiscriminator((3, 14, 14))

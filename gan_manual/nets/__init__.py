@@ -2,5 +2,13 @@
 
 from gan_manual.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_manual.nets.mlp import MLPDiscriminator, MLPGenerator
+from gan_manual.nets.resnet import ResNetDiscriminator, ResNetGenerator
 
-__all__ = ["DCGANDiscriminator", "DCGANGenerator", "MLPDiscriminator", "MLPGenerator"]
+__all__ = [
+    "DCGANDiscriminator",
+    "DCGANGenerator",
+    "MLPDiscriminator",
+    "MLPGenerator",
+    "ResNetDiscriminator",
+    "ResNetGenerator",
+]

@@ -11,23 +11,9 @@ from collections.abc import Sequence
 from jsonargparse.typing import PositiveInt
 from torch import Tensor, nn
 
-from gan_manual.errors import ConfigError
 from gan_manual.nets.norms import maybe_spectral_norm
 from gan_manual.nets.packing import pack as pack_samples
-
-
-def stages(data_shape: Sequence[int], role: str) -> tuple[int, int]:
-    """``(base, k)`` with ``side = base * 2**k``, base 4 or 7 and k >= 1; a ConfigError naming ``role`` else."""
-    if len(data_shape) == 3 and data_shape[1] == data_shape[2]:
-        side = int(data_shape[1])
-        for base in (4, 7):
-            k = 0
-            while base * 2**k < side:
-                k += 1
-            if base * 2**k == side and k >= 1:
-                return base, k
-    raise ConfigError(f"model.{role}: DCGAN nets take square images whose side is 4 or 7 times a power of 2 "
-                      f"(28, 32, 64, ...), not data_shape {tuple(data_shape)}")
+from gan_manual.nets.sizes import doublings
 
 
 class DCGANGenerator(nn.Module):
@@ -44,7 +30,7 @@ class DCGANGenerator(nn.Module):
         super().__init__()
         self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape)
-        self.base, k = stages(data_shape, "generator")
+        self.base, k = doublings(data_shape, "generator", "DCGAN")
         self.maps = width * 2 ** (k - 1)
         self.project = nn.Sequential(
             nn.Linear(latent_dim, self.maps * self.base**2, bias=False), nn.BatchNorm1d(self.maps * self.base**2),
@@ -80,7 +66,7 @@ class DCGANDiscriminator(nn.Module):
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), width: PositiveInt = 64, batch_norm: bool = True,
                  spectral_norm: bool = False, negative_slope: float = 0.2, pack: PositiveInt = 1) -> None:
         super().__init__()
-        base, k = stages(data_shape, "discriminator")
+        base, k = doublings(data_shape, "discriminator", "DCGAN")
         self.pack = pack
         layers: list[nn.Module] = []
         maps_in, maps = int(data_shape[0]) * pack, width

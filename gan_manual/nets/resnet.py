@@ -1,0 +1,140 @@
+"""ResNet generator and discriminator of SNGAN (Miyato et al. 2018), in the 32x32 layout of its CIFAR-10 networks
+as mimicry's ``sngan_32`` (Lee & Town 2020) builds them: bilinear upsampling in G, a global sum pool in D, the
+Chainer reference's initialisation.
+
+Sized from ``data_shape``: square images whose side is ``base * 2**k`` (base 4 or 7, k >= 2: 28, 32, 56, 64, ...).
+G: noise -> ``width x base x base`` -> k up-blocks -> BN, ReLU, 3x3 conv, Tanh. D: an "optimized" down-block,
+k - 2 more down-blocks (to ``2 * base``), two blocks at that size, ReLU, sum over space, linear. 32x32 with the
+defaults: G 128 -> 256x4x4 -> 256x8x8 -> 256x16x16 -> 256x32x32 -> 3x32x32; D 3x32x32 -> 128x16x16 -> 128x8x8
+-> 128x8x8 -> 128x8x8 -> 128 -> 1 score.
+"""
+
+import math
+from collections.abc import Sequence
+
+import torch
+from jsonargparse.typing import PositiveInt
+from torch import Tensor, nn
+from torch.nn import functional as F
+
+from gan_manual.nets.norms import maybe_spectral_norm
+from gan_manual.nets.packing import pack as pack_samples
+from gan_manual.nets.sizes import doublings
+
+
+def _init(layer: nn.Module, gain: float) -> nn.Module:
+    # SNGAN's Chainer code: Xavier-uniform weights, gain sqrt(2) inside the residual branch and 1 elsewhere.
+    nn.init.xavier_uniform_(layer.weight, gain)
+    return layer
+
+
+class GeneratorBlock(nn.Module):
+    """``(B, C_in, H, W)`` -> ``(B, C_out, 2H, 2W)``: BN, ReLU, up, conv3x3, BN, ReLU, conv3x3, plus an upsampled
+    1x1-conv shortcut. The norms are attributes ``norm1``/``norm2`` so a conditional block can replace them."""
+
+    def __init__(self, channels_in: int, channels_out: int) -> None:
+        super().__init__()
+        self.norm1, self.norm2 = nn.BatchNorm2d(channels_in), nn.BatchNorm2d(channels_out)
+        self.conv1 = _init(nn.Conv2d(channels_in, channels_out, 3, 1, 1), math.sqrt(2))
+        self.conv2 = _init(nn.Conv2d(channels_out, channels_out, 3, 1, 1), math.sqrt(2))
+        self.shortcut = _init(nn.Conv2d(channels_in, channels_out, 1), 1.0)
+
+    @staticmethod
+    def _up(x: Tensor) -> Tensor:
+        return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.conv1(self._up(F.relu(self.norm1(x))))
+        h = self.conv2(F.relu(self.norm2(h)))
+        return h + self.shortcut(self._up(x))
+
+
+class DiscriminatorBlock(nn.Module):
+    """``(B, C_in, H, W)`` -> ``(B, C_out, H', W')``, H' = H/2 if ``down`` else H.
+
+    ``first``: SNGAN's "optimized" first block (conv, ReLU, conv, pool; shortcut pool then 1x1 conv), which does
+    not put a ReLU on the image. Otherwise ReLU, conv, ReLU, conv, pool, with a 1x1-conv shortcut where the shape
+    changes and the identity where it does not.
+    """
+
+    def __init__(self, channels_in: int, channels_out: int, down: bool, first: bool, spectral_norm: bool) -> None:
+        super().__init__()
+        self.down, self.first = down, first
+        self.conv1 = maybe_spectral_norm(_init(nn.Conv2d(channels_in, channels_out, 3, 1, 1), math.sqrt(2)),
+                                         spectral_norm)
+        self.conv2 = maybe_spectral_norm(_init(nn.Conv2d(channels_out, channels_out, 3, 1, 1), math.sqrt(2)),
+                                         spectral_norm)
+        learned = first or down or channels_in != channels_out
+        self.shortcut = (maybe_spectral_norm(_init(nn.Conv2d(channels_in, channels_out, 1), 1.0), spectral_norm)
+                         if learned else nn.Identity())
+
+    def _pool(self, x: Tensor) -> Tensor:
+        return F.avg_pool2d(x, 2) if self.down else x
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = self.conv1(x if self.first else F.relu(x))
+        h = self._pool(self.conv2(F.relu(h)))
+        # The first block pools before its 1x1 conv (the same result, 4x less work); the others after.
+        skip = self.shortcut(self._pool(x)) if self.first else self._pool(self.shortcut(x))
+        return h + skip
+
+
+class ResNetGenerator(nn.Module):
+    """Noise ``(B, latent_dim)`` -> images ``(B, *data_shape)`` in [-1, 1] (Tanh).
+
+    Args:
+        data_shape: ``(C, H, W)``; linked from the datamodule by the CLI.
+        latent_dim: Size of the noise vector (SNGAN's 128).
+        width: Feature maps of every block (SNGAN's 256 at 32x32).
+    """
+
+    def __init__(self, data_shape: Sequence[int] = (3, 32, 32), latent_dim: PositiveInt = 128,
+                 width: PositiveInt = 256) -> None:
+        super().__init__()
+        self.latent_dim = latent_dim
+        self.data_shape = tuple(data_shape)
+        self.base, k = doublings(data_shape, "generator", "ResNet", least=2)
+        self.width = width
+        self.project = _init(nn.Linear(latent_dim, width * self.base**2), 1.0)
+        self.blocks = nn.Sequential(*(GeneratorBlock(width, width) for _ in range(k)))
+        self.out = nn.Sequential(nn.BatchNorm2d(width), nn.ReLU(),
+                                 _init(nn.Conv2d(width, self.data_shape[0], 3, 1, 1), 1.0), nn.Tanh())
+
+    def forward(self, z: Tensor) -> Tensor:
+        """``z: (B, latent_dim)`` -> ``(B, C, H, W)``."""
+        h = self.project(z).view(z.shape[0], self.width, self.base, self.base)
+        return self.out(self.blocks(h))
+
+
+class ResNetDiscriminator(nn.Module):
+    """Images ``(B, *data_shape)`` -> raw scores ``(B / pack,)``: no sigmoid, the loss decides what they mean.
+
+    Args:
+        data_shape: ``(C, H, W)``; linked from the datamodule by the CLI.
+        width: Feature maps of every block (SNGAN's 128 at 32x32).
+        spectral_norm: Spectral normalisation of every layer's weight (on: SNGAN).
+        pack: PacGAN (Lin et al. 2018): judge this many consecutive samples at once, stacked along the channels,
+            all real or all fake.
+    """
+
+    def __init__(self, data_shape: Sequence[int] = (3, 32, 32), width: PositiveInt = 128, spectral_norm: bool = True,
+                 pack: PositiveInt = 1) -> None:
+        super().__init__()
+        _, k = doublings(data_shape, "discriminator", "ResNet", least=2)
+        self.pack = pack
+        channels = int(data_shape[0]) * pack
+        downs = [True] * (k - 1) + [False, False]
+        self.blocks = nn.Sequential(*(
+            DiscriminatorBlock(channels if i == 0 else width, width, down, first=i == 0, spectral_norm=spectral_norm)
+            for i, down in enumerate(downs)
+        ))
+        self.score = maybe_spectral_norm(_init(nn.Linear(width, 1), 1.0), spectral_norm)
+
+    def features(self, x: Tensor) -> Tensor:
+        """``x: (B, C, H, W)`` -> ``(B / pack, width)``: ReLU of the last block, summed over space (SNGAN's
+        pooling, which a projection head for class labels would also use)."""
+        return torch.sum(F.relu(self.blocks(pack_samples(x, self.pack))), dim=(2, 3))
+
+    def forward(self, x: Tensor) -> Tensor:
+        """``x: (B, C, H, W)`` -> ``(B / pack,)``."""
+        return self.score(self.features(x)).squeeze(1)
