@@ -14,7 +14,7 @@ import torch
 import torch.nn.functional as F
 
 from gan_manual.data import FashionMNISTDataModule, MNISTDataModule
-from gan_manual.data.mnist import to_unit_range
+from gan_manual.data.images import to_unit_range
 from gan_manual.metrics.classifier import WEIGHTS, LeNet
 
 DATA = {"mnist": MNISTDataModule, "fashion_mnist": FashionMNISTDataModule}

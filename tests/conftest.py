@@ -1,4 +1,4 @@
-"""Fixtures: a tiny fake MNIST/Fashion-MNIST in torchvision's raw layout, and each test in its own folder.
+"""Fixtures: a tiny fake MNIST/Fashion-MNIST/CIFAR-10 in torchvision's layouts, and each test in its own folder.
 Shared helpers are in helpers.py. Real MNIST is only used where $GAN_MANUAL_DATA was set when pytest started
 (helpers.REAL_DATA)."""
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from helpers import write_fake_mnist
+from helpers import write_fake_cifar10, write_fake_mnist
 
 
 @pytest.fixture(scope="session")
@@ -14,6 +14,7 @@ def fake_data(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("fake_data")
     write_fake_mnist(root, "MNIST")
     write_fake_mnist(root, "FashionMNIST")
+    write_fake_cifar10(root)
     return root
 
 

@@ -3,6 +3,7 @@ run lines, folder snapshots, and running the CLI in a process of its own."""
 
 import hashlib
 import os
+import pickle
 import shlex
 import struct
 import subprocess
@@ -52,6 +53,37 @@ def write_fake_mnist(root: Path, name: str = "MNIST", train: int = 2048, test: i
     for prefix, n in (("train", train), ("t10k", test)):
         _write_idx(raw / f"{prefix}-images-idx3-ubyte", torch.randint(0, 256, (n, 28, 28), generator=rng))
         _write_idx(raw / f"{prefix}-labels-idx1-ubyte", torch.randint(0, 10, (n,), generator=rng))
+    return root
+
+
+def write_fake_cifar10(root: Path, per_batch: int = 256, test: int = 64) -> Path:
+    """Random 32x32 RGB images in CIFAR-10's on-disk layout (``root/cifar-10-batches-py``: five pickled training
+    batches, a test batch, the meta file), as torchvision reads it; not the originals, so their MD5 sums differ."""
+    folder = root / "cifar-10-batches-py"
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = torch.Generator().manual_seed(0)
+    for name, n in [*((f"data_batch_{i}", per_batch) for i in range(1, 6)), ("test_batch", test)]:
+        batch = {"batch_label": name, "data": torch.randint(0, 256, (n, 3 * 32 * 32), generator=rng,
+                                                             dtype=torch.uint8).numpy(),
+                 "labels": torch.randint(0, 10, (n,), generator=rng).tolist()}
+        (folder / name).write_bytes(pickle.dumps(batch))
+    names = ["airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck"]
+    (folder / "batches.meta").write_bytes(pickle.dumps({"label_names": names}))
+    return root
+
+
+def write_fake_image_folder(root: Path, classes=("cats", "dogs"), per_class: int = 6, size=(40, 30)) -> Path:
+    """Random images under ``root/<class>/`` (PNG and JPEG alternating, ``size`` = (height, width)), or loose in
+    ``root`` when ``classes`` is empty."""
+    from torchvision.io import encode_jpeg, encode_png
+
+    rng = torch.Generator().manual_seed(0)
+    for folder in [root / c for c in classes] or [root]:
+        folder.mkdir(parents=True, exist_ok=True)
+        for i in range(per_class):
+            image = torch.randint(0, 256, (3, *size), generator=rng, dtype=torch.uint8)
+            data = encode_png(image) if i % 2 == 0 else encode_jpeg(image)
+            (folder / f"{i}.{'png' if i % 2 == 0 else 'jpg'}").write_bytes(bytes(data.numpy()))
     return root
 
 
@@ -110,13 +142,17 @@ PARTS = [p for p in _yamls("configs", "experiments") if p not in YAMLS]
 
 
 def run_command(path) -> list[str]:
-    """The ``-c`` arguments of the '# Run: python -m gan_manual fit ...' line that opens every runnable YAML."""
+    """The arguments of the '# Run: python -m gan_manual fit ...' line that opens every runnable YAML (and, for
+    CIFAR-10, ``check_md5=false``, which the tests' fake files need)."""
     first = (REPO / path).read_text().splitlines()[0]
     prefix = "# Run: python -m gan_manual fit "
     assert first.startswith(prefix), f"{path} must start with '{prefix}...'"
     args = shlex.split(first[len(prefix):])
     assert str(path) in args, f"{path}'s run command does not use it"
-    return [str(REPO / a) if a.endswith(".yaml") else a for a in args]
+    files = [REPO / a for a in args if a.endswith(".yaml")]
+    # The fake CIFAR-10 files cannot match torchvision's MD5 sums of the originals.
+    fake = ["--data.init_args.check_md5=false"] if any("CIFAR10DataModule" in f.read_text() for f in files) else []
+    return [str(REPO / a) if a.endswith(".yaml") else a for a in args] + fake
 
 
 def snapshot(folder: Path) -> dict[str, str]:

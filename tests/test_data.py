@@ -60,7 +60,7 @@ def test_fashion_mnist_reads_its_own_folder(fake_data):
     dm = FashionMNISTDataModule(root=str(fake_data))
     dm.setup("fit")
     assert dm.train_tensors[0].shape == (2048, 1, 28, 28)
-    assert dm._raw_folder() == Path(fake_data) / "FashionMNIST" / "raw"
+    assert dm.folder() == Path(fake_data) / "FashionMNIST" / "raw"
 
 
 def test_missing_data_names_the_path(tmp_path):

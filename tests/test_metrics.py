@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from gan_manual.data import GridDataModule, MNISTDataModule, RingDataModule, StackedMNISTDataModule
-from gan_manual.data.mnist import to_unit_range
+from gan_manual.data.images import to_unit_range
 from gan_manual.metrics import ClassifierMetrics, StackedMNISTModes, mode_metrics
 from gan_manual.metrics.classifier import load_classifier
 from gan_manual.metrics.knn import precision_recall

@@ -47,7 +47,7 @@ class StackedMNISTDataModule(MNISTDataModule):
     def setup(self, stage: str) -> None:
         if self.train_tensors:
             return
-        (train, train_labels), (test, test_labels) = self._load(train=True), self._load(train=False)
+        (train, train_labels), (test, test_labels) = self.load(train=True), self.load(train=False)
         rng = torch.Generator().manual_seed(self.resolved_seed())
         self.train_tensors = self._stack(torch.cat([train, test]), torch.cat([train_labels, test_labels]),
                                          self.num_samples, rng)

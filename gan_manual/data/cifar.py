@@ -1,0 +1,82 @@
+"""CIFAR-10 (Krizhevsky 2009) from torchvision's files (``<root>/cifar-10-batches-py/``, the pickled batches of
+the Python version), served as in-memory uint8 batches scaled on the device."""
+
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from jsonargparse.typing import PositiveInt
+from torch import Tensor
+from torchvision import datasets
+from torchvision.datasets.utils import check_integrity
+
+from gan_manual.data.downloaded import DownloadedDataModule
+from gan_manual.errors import ConfigError
+
+
+class _Unverified(datasets.CIFAR10):
+    """torchvision's reader without its MD5 checks, for copies rebuilt in the same layout."""
+
+    def _check_integrity(self) -> bool:
+        return True
+
+    def _load_meta(self) -> None:  # only the class names, which nothing here uses
+        pass
+
+
+class CIFAR10DataModule(DownloadedDataModule):
+    """CIFAR-10: 50,000 training and 10,000 test images of 10 classes, 32x32 RGB.
+
+    Batches are ``(images, labels)``: images ``(B, 3, 32, 32)`` float in [-1, 1], labels ``(B,)`` int64 (the
+    classes in torchvision's order). In memory as uint8: 150 MB for the training split.
+
+    Args:
+        root: Folder holding ``cifar-10-batches-py/``; None means ``$GAN_MANUAL_DATA``, else ``./data``.
+        download: Fetch and unpack the archive with torchvision's downloader (163 MB) when the files are missing.
+        check_md5: Check the files against torchvision's MD5 sums of the originals at every start (0.5 s); false
+            for a copy rebuilt in the same layout (a subset, a relabelled set).
+        batch_size, seed, num_predict: As in :class:`~gan_manual.data.InMemoryDataModule`.
+    """
+
+    dataset_class: Any = datasets.CIFAR10
+    data_shape = (3, 32, 32)
+
+    def __init__(
+        self,
+        root: Optional[str] = None,
+        download: bool = False,
+        check_md5: bool = True,
+        batch_size: PositiveInt = 64,
+        seed: Optional[int] = None,
+        num_predict: PositiveInt = 64,
+    ) -> None:
+        self.check_md5 = check_md5  # verify(), which the base's __init__ calls, reads it
+        super().__init__(root=root, download=download, batch_size=batch_size, seed=seed, num_predict=num_predict)
+
+    def folder(self) -> Path:
+        return self.root / self.dataset_class.base_folder
+
+    def _sums(self) -> list[tuple[Path, str]]:
+        cls = self.dataset_class
+        listed = [*cls.train_list, *cls.test_list, [cls.meta["filename"], cls.meta["md5"]]]
+        return [(self.folder() / name, md5) for name, md5 in listed]
+
+    def files(self) -> list[Path]:
+        return [path for path, _ in self._sums()]
+
+    def verify(self) -> None:
+        if not self.check_md5:
+            return
+        for path, md5 in self._sums():
+            if not check_integrity(str(path), md5):
+                raise ConfigError(
+                    f"data.root: {path.resolve()} does not match torchvision's MD5 sum of the original (corrupted or "
+                    f"rebuilt); download it again with --data.download=true, or pass --data.check_md5=false for a "
+                    f"copy rebuilt in the same layout"
+                )
+
+    def load(self, train: bool) -> tuple[Tensor, Tensor]:
+        reader = self.dataset_class if self.check_md5 else _Unverified
+        split = reader(str(self.root), train=train, download=False)
+        images = torch.from_numpy(split.data).permute(0, 3, 1, 2).contiguous()  # stored (N, H, W, C)
+        return images, torch.tensor(split.targets, dtype=torch.int64)

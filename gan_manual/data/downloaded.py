@@ -1,0 +1,97 @@
+"""The base of data sets that torchvision knows (its on-disk layout, its downloader): checked at instantiation,
+downloaded on request, loaded whole into memory as uint8."""
+
+import shutil
+from pathlib import Path
+from typing import Any, Optional
+
+from jsonargparse.typing import PositiveInt
+from torch import Tensor
+
+from gan_manual.data.images import DATA_ENV, ImageDataModule, default_root
+from gan_manual.errors import ConfigError
+
+
+class DownloadedDataModule(ImageDataModule):
+    """Subclasses name ``dataset_class`` (a torchvision data set) and say where its files are (``folder``,
+    ``files``), how to check them (``verify``) and how to read a split (``load``).
+
+    Args:
+        root: The folder torchvision's data set is given (its files are in ``folder()`` under it); None means
+            ``$GAN_MANUAL_DATA``, else ``./data``.
+        download: Fetch the files with torchvision's downloader when they are missing.
+        batch_size, seed, num_predict: As in :class:`InMemoryDataModule`.
+    """
+
+    dataset_class: Any
+    #: Where ``root: null`` points; the CLI records the folder in the run's config.
+    default_root = staticmethod(default_root)
+
+    def __init__(
+        self,
+        root: Optional[str] = None,
+        download: bool = False,
+        batch_size: PositiveInt = 64,
+        seed: Optional[int] = None,
+        num_predict: PositiveInt = 64,
+    ) -> None:
+        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict)
+        self.root = Path(root) if root is not None else default_root()
+        self.download = download
+        # Checked here, at instantiation, so the CLI reports it before any run directory is made.
+        if self._exists():
+            self.verify()
+        elif not download:
+            raise ConfigError(
+                f"data.root: no {self._name()} files in {self.folder().resolve()}; point --data.root (or "
+                f"${DATA_ENV}) at the folder that holds {self._relative_folder()}/, or pass --data.download=true"
+            )
+
+    def folder(self) -> Path:
+        """The folder that holds the files."""
+        raise NotImplementedError
+
+    def files(self) -> list[Path]:
+        """The files a complete copy has."""
+        raise NotImplementedError
+
+    def verify(self) -> None:
+        """Raises a ConfigError naming a file that is truncated or corrupted; cheap enough for every start."""
+
+    def load(self, train: bool) -> tuple[Tensor, Tensor]:
+        """One split: images uint8 ``(N, C, H, W)``, labels int64 ``(N,)``."""
+        raise NotImplementedError
+
+    def _name(self) -> str:
+        return self.dataset_class.__name__
+
+    def _relative_folder(self) -> str:
+        return self.folder().relative_to(self.root).as_posix()
+
+    def _exists(self) -> bool:
+        return all(path.is_file() for path in self.files())
+
+    def prepare_data(self) -> None:
+        if self._exists():
+            return
+        between = [self.root / part for part in reversed(Path(self._relative_folder()).parents) if part != Path(".")]
+        folders = [self.root, *between, self.folder()]
+        created = [folder for folder in folders if not folder.exists()]
+        try:
+            for train in (True, False):
+                self.dataset_class(str(self.root), train=train, download=True)
+        except Exception as err:  # torchvision raises URLError/RuntimeError/OSError depending on the failure
+            if created:  # a failed download leaves nothing behind: what torchvision made here was new
+                shutil.rmtree(created[0], ignore_errors=True)
+            raise ConfigError(
+                f"data.root: {self._name()} is not in {self.folder().resolve()} and the download failed "
+                f"({type(err).__name__}); without network, put its files there or point --data.root (or "
+                f"${DATA_ENV}) at a folder holding {self._relative_folder()}/"
+            ) from err
+        self.verify()
+
+    def setup(self, stage: str) -> None:
+        if not self.train_tensors:
+            self.train_tensors = self.load(train=True)
+            self.eval_tensors = self.load(train=False)
+
