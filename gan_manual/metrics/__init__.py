@@ -1,7 +1,9 @@
-"""Sample-quality metrics: image metrics with a shipped classifier, mode metrics on the toy mixtures."""
+"""Sample-quality metrics: image metrics with a shipped classifier, Inception FID from a weights file the user
+supplies, mode metrics on the toy mixtures and Stacked MNIST."""
 
 from gan_manual.metrics.base import SampleMetric
-from gan_manual.metrics.images import ClassifierMetrics, InceptionFID
+from gan_manual.metrics.images import ClassifierMetrics
+from gan_manual.metrics.inception import InceptionFID
 from gan_manual.metrics.modes import ModeMetrics, mode_metrics
 from gan_manual.metrics.stacked import StackedMNISTModes
 

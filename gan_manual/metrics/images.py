@@ -118,33 +118,3 @@ class _Computed(nn.Module):
 
     def forward(self, features: Tensor) -> Tensor:
         return features
-
-
-class InceptionFID(SampleMetric):
-    """FID with torchmetrics' Inception-v3 (2048-d pool features), comparable with published FIDs, where the
-    weights are at hand: needs ``pip install torch-fidelity`` and its FID Inception weights downloaded once (or
-    in the torch hub cache). Not used by the shipped configs, not tested here (no network).
-
-    Args:
-        batch_size: Images per forward pass.
-    """
-
-    def __init__(self, batch_size: PositiveInt = 200) -> None:
-        self.batch_size = batch_size
-        self.real: Tensor = torch.empty(0)
-
-    def setup(self, datamodule: L.LightningDataModule) -> None:
-        super().setup(datamodule)
-        self.real = datamodule.reference_samples("test")
-
-    def describe(self, num_samples: int) -> str:
-        return f"{num_samples} samples vs the {len(self.real)} test images; features: Inception-v3 pool3 (2048-d)"
-
-    @torch.no_grad()
-    def __call__(self, fake: Tensor) -> dict[str, float]:
-        fid = FrechetInceptionDistance(feature=2048, normalize=True)  # float images in [0, 1], resized inside
-        for images, real in ((self.real, True), (fake.float().cpu().clamp(-1, 1), False)):
-            for batch in images.split(self.batch_size):
-                rgb = (batch + 1) / 2
-                fid.update(rgb.expand(-1, 3, -1, -1) if rgb.shape[1] == 1 else rgb, real=real)
-        return {"inception_fid": fid.compute().item()}
