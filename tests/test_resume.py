@@ -200,3 +200,48 @@ def test_spectral_norm_and_diffaugment_resume_exactly(conv_reference, fake_data,
     assert any("parametrizations.weight.original" in k for k in ours["state_dict"])
     for key in COMPARED:
         assert_same(ours[key], theirs[key], key)
+
+
+#: configs/sngan_cifar10.yaml on the fake CIFAR-10, narrowed: 2 epochs of 6 batches, last.ckpt every 4 batches.
+SNGAN_YAML = """
+trainer:
+  max_epochs: 2
+  limit_train_batches: 6
+  limit_val_batches: 1
+  log_every_n_steps: 2
+  enable_progress_bar: false
+  enable_model_summary: false
+  logger: {class_path: lightning.pytorch.loggers.TensorBoardLogger, init_args: {save_dir: runs, name: s}}
+  callbacks:
+  - class_path: gan_manual.callbacks.ResumeCheckpoint
+    init_args: {every_n_batches: 4}
+model:
+  init_args:
+    generator: {class_path: gan_manual.nets.ResNetGenerator, init_args: {latent_dim: 16, width: 8}}
+    discriminator: {class_path: gan_manual.nets.ResNetDiscriminator, init_args: {width: 8}}
+data:
+  init_args: {check_md5: false}
+"""
+
+
+def run_sngan(folder: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+    (folder / "sngan.yaml").write_text(SNGAN_YAML)
+    return run_cli(["fit", "-c", config("configs/sngan_cifar10.yaml"), "-c", "sngan.yaml", *args], folder, data)
+
+
+def test_sngan_cifar10_resumes_exactly(fake_data, tmp_path):
+    """ResNet nets with spectral norm, 5 D steps per G step on fresh batches, LinearLR stepped per batch."""
+    reference, killed = tmp_path / "uninterrupted", tmp_path / "killed"
+    for folder in (reference, killed):
+        folder.mkdir()
+    assert run_sngan(reference, fake_data).returncode == 0
+    result = run_sngan(killed, fake_data, kill_at(10))
+    assert result.returncode == -9, result.stderr[-3000:]
+    assert torch.load(newest_last(killed), weights_only=True)["gan_manual"]["batches_trained"] == 8
+    resumed = run_sngan(killed, fake_data, "--ckpt_path", "last")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ours, theirs = (torch.load(newest_last(f), weights_only=True) for f in (killed, reference))
+    assert ours["gan_manual"]["batches_trained"] == 12
+    assert ours["lr_schedulers"][0]["_step_count"] == 13  # LinearLR: once at construction, then every batch
+    for key in COMPARED:
+        assert_same(ours[key], theirs[key], key)
