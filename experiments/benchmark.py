@@ -3,7 +3,7 @@ algorithm (the config's nets, loss, penalty, optimizers, schedule, clipping and 
 and then driven by a plain loop with no Lightning), in batches per second.
 
     python experiments/benchmark.py [--config configs/gan.yaml] [--batches 300] [--warmup 30] [--repeats 3]
-                                    [--threads N] [--channels-last]
+                                    [--threads N] [--channels-last] [--compile]
 
 Needs MNIST: ``--root`` or ``$GAN_MANUAL_DATA`` (a folder holding MNIST/raw/). Runs alternate between the two
 loops, so load from other processes hits both alike; the median of the repeats is reported.
@@ -21,7 +21,7 @@ import torch
 from torchvision.datasets import MNIST
 
 from gan_manual.cli import GANCLI
-from gan_manual.data.mnist import default_root
+from gan_manual.data.images import default_root
 
 CONFIG = Path(__file__).resolve().parent.parent / "configs" / "gan.yaml"
 
@@ -41,7 +41,8 @@ class BatchTimer(L.Callback):
             self.seconds = time.perf_counter() - self.start
 
 
-def build(config: str, root: str, batches: int, out: str, channels_last: bool = False) -> GANCLI:
+def build(config: str, root: str, batches: int, out: str, channels_last: bool = False,
+          compile: bool = False) -> GANCLI:
     """The config's system, data and trainer as ``fit`` builds them, not yet run."""
     cli = GANCLI(
         args=[
@@ -58,23 +59,28 @@ def build(config: str, root: str, batches: int, out: str, channels_last: bool = 
     )
     if channels_last:
         cli.model.to(memory_format=torch.channels_last)
+    if compile:  # in place: the modules keep their names, so the state_dict and the moving average are unchanged
+        cli.model.generator.compile()
+        cli.model.discriminator.compile()
     return cli
 
 
-def lightning_loop(config: str, root: str, batches: int, warmup: int, out: str, channels_last: bool) -> float:
+def lightning_loop(config: str, root: str, batches: int, warmup: int, out: str, channels_last: bool,
+                   compile: bool) -> float:
     """Batches per second of ``fit -c CONFIG``, built and run by the CLI's own code."""
-    cli = build(config, root, batches, out, channels_last)
+    cli = build(config, root, batches, out, channels_last, compile)
     timer = BatchTimer(warmup, batches - 1)
     cli.trainer.callbacks.append(timer)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
     return (batches - warmup) / timer.seconds
 
 
-def bare_loop(config: str, root: str, batches: int, warmup: int, out: str, channels_last: bool) -> float:
+def bare_loop(config: str, root: str, batches: int, warmup: int, out: str, channels_last: bool,
+              compile: bool) -> float:
     """The same algorithm as plain PyTorch: per batch, the schedule's G and D steps with the config's loss,
     penalty, optimizers, clipping and moving average of G."""
     torch.manual_seed(0)
-    model = build(config, root, batches, out, channels_last).model
+    model = build(config, root, batches, out, channels_last, compile).model
     g, d, loss, penalty = model.generator, model.discriminator, model.loss, model.penalty
     g_opt, d_opt = model.g_optimizer(g.parameters()), model.d_optimizer(d.parameters())
     clip = model.clip_norms
@@ -121,6 +127,7 @@ def main() -> None:
     parser.add_argument("--config", default=str(CONFIG), help="the config to time (default: configs/gan.yaml)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
     parser.add_argument("--channels-last", action="store_true", help="both loops in channels-last memory format")
+    parser.add_argument("--compile", action="store_true", help="both loops with G and D compiled (torch.compile)")
     parser.add_argument("--root", default=str(default_root()), help="folder holding MNIST/raw/")
     args = parser.parse_args()
     if args.threads:
@@ -130,11 +137,13 @@ def main() -> None:
     bare, lit = [], []
     with tempfile.TemporaryDirectory() as out:
         for _ in range(args.repeats):
-            bare.append(bare_loop(args.config, args.root, args.batches, args.warmup, out, args.channels_last))
-            lit.append(lightning_loop(args.config, args.root, args.batches, args.warmup, out, args.channels_last))
+            options = (out, args.channels_last, args.compile)
+            bare.append(bare_loop(args.config, args.root, args.batches, args.warmup, *options))
+            lit.append(lightning_loop(args.config, args.root, args.batches, args.warmup, *options))
     b, c = statistics.median(bare), statistics.median(lit)
     print(f"{args.config}: threads={torch.get_num_threads()} batches={args.batches - args.warmup} timed x "
-          f"{args.repeats} repeats{', channels-last' if args.channels_last else ''}")
+          f"{args.repeats} repeats{', channels-last' if args.channels_last else ''}"
+          f"{', compiled' if args.compile else ''}")
     print(f"bare PyTorch loop : {b:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in bare)})")
     print(f"gan_manual CLI    : {c:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in lit)})")
     paired = sorted(x / y for x, y in zip(lit, bare))
