@@ -121,3 +121,10 @@ def test_resnet_nets_are_sized_from_the_data(shape):
     assert d.blocks[0].conv1.in_channels == 2 * shape[0]
     with pytest.raises(ConfigError, match=r"model.discriminator: ResNet nets take square images .* 16, 28, 32"):
         ResNetDiscriminator((3, 14, 14))
+
+
+def test_dcgan_generator_can_double_by_resizing_instead_of_transposed_convolution():
+    g = DCGANGenerator((1, 28, 28), latent_dim=8, width=8, upsample="nearest")
+    assert not any(isinstance(m, torch.nn.ConvTranspose2d) for m in g.modules())
+    assert sum(isinstance(m, torch.nn.Upsample) for m in g.modules()) == 2
+    assert g(torch.randn(3, 8)).shape == (3, 1, 28, 28)
