@@ -2,7 +2,7 @@
 algorithm (the config's nets, loss, penalty, optimizers, schedule, clipping and moving average, built by the CLI
 and then driven by a plain loop with no Lightning), in batches per second.
 
-    python experiments/benchmark.py [--config configs/gan.yaml] [--batches 300] [--warmup 30] [--repeats 3]
+    python experiments/benchmark.py [--config configs/gan.yaml ...] [--batches 300] [--warmup 30] [--repeats 3]
                                     [--threads N] [--channels-last] [--compile]
 
 Needs MNIST: ``--root`` or ``$GAN_MANUAL_DATA`` (a folder holding MNIST/raw/). Runs alternate between the two
@@ -20,6 +20,7 @@ import lightning as L
 import torch
 from torchvision.datasets import MNIST
 
+from gan_manual.callbacks import ChannelsLast
 from gan_manual.cli import GANCLI
 from gan_manual.data.images import default_root
 
@@ -41,12 +42,13 @@ class BatchTimer(L.Callback):
             self.seconds = time.perf_counter() - self.start
 
 
-def build(config: str, root: str, batches: int, out: str, channels_last: bool = False,
+def build(config: str | list[str], root: str, batches: int, out: str, channels_last: bool = False,
           compile: bool = False) -> GANCLI:
-    """The config's system, data and trainer as ``fit`` builds them, not yet run."""
+    """The config's system, data and trainer as ``fit -c CONFIG [-c CONFIG ...]`` builds them, not yet run."""
+    files = [config] if isinstance(config, str) else config
     cli = GANCLI(
         args=[
-            "-c", config,
+            *(arg for file in files for arg in ("-c", file)),
             f"--data.init_args.root={root}",
             "--data.init_args.download=false",
             "--trainer.max_epochs=1",
@@ -57,7 +59,8 @@ def build(config: str, root: str, batches: int, out: str, channels_last: bool = 
         ],
         run=False,
     )
-    if channels_last:
+    # A config with the ChannelsLast callback trains channels-last under fit: the bare loop gets it too.
+    if channels_last or any(isinstance(c, ChannelsLast) for c in cli.trainer.callbacks):
         cli.model.to(memory_format=torch.channels_last)
     if compile:  # in place: the modules keep their names, so the state_dict and the moving average are unchanged
         cli.model.generator.compile()
@@ -65,8 +68,8 @@ def build(config: str, root: str, batches: int, out: str, channels_last: bool = 
     return cli
 
 
-def lightning_loop(config: str, root: str, batches: int, warmup: int, out: str, channels_last: bool,
-                   compile: bool) -> float:
+def lightning_loop(config: str | list[str], root: str, batches: int, warmup: int, out: str, channels_last: bool,
+                   compile: bool = False) -> float:
     """Batches per second of ``fit -c CONFIG``, built and run by the CLI's own code."""
     cli = build(config, root, batches, out, channels_last, compile)
     timer = BatchTimer(warmup, batches - 1)
@@ -75,8 +78,8 @@ def lightning_loop(config: str, root: str, batches: int, warmup: int, out: str, 
     return (batches - warmup) / timer.seconds
 
 
-def bare_loop(config: str, root: str, batches: int, warmup: int, out: str, channels_last: bool,
-              compile: bool) -> float:
+def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out: str, channels_last: bool,
+              compile: bool = False) -> float:
     """The same algorithm as plain PyTorch: per batch, the schedule's G and D steps with the config's loss,
     penalty, optimizers, clipping and moving average of G."""
     torch.manual_seed(0)
@@ -124,9 +127,11 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=300, help="batches per run, warm-up included")
     parser.add_argument("--warmup", type=int, default=30, help="first batches left out of the timing")
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--config", default=str(CONFIG), help="the config to time (default: configs/gan.yaml)")
+    parser.add_argument("--config", nargs="+", default=[str(CONFIG)],
+                        help="the config to time, or configs composed left to right (default: configs/gan.yaml)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's choice)")
-    parser.add_argument("--channels-last", action="store_true", help="both loops in channels-last memory format")
+    parser.add_argument("--channels-last", action="store_true",
+                        help="both loops in channels-last memory format (implied by a config with ChannelsLast)")
     parser.add_argument("--compile", action="store_true", help="both loops with G and D compiled (torch.compile)")
     parser.add_argument("--root", default=str(default_root()), help="folder holding MNIST/raw/")
     args = parser.parse_args()
@@ -141,7 +146,7 @@ def main() -> None:
             bare.append(bare_loop(args.config, args.root, args.batches, args.warmup, *options))
             lit.append(lightning_loop(args.config, args.root, args.batches, args.warmup, *options))
     b, c = statistics.median(bare), statistics.median(lit)
-    print(f"{args.config}: threads={torch.get_num_threads()} batches={args.batches - args.warmup} timed x "
+    print(f"{' + '.join(args.config)}: threads={torch.get_num_threads()} batches={args.batches - args.warmup} timed x "
           f"{args.repeats} repeats{', channels-last' if args.channels_last else ''}"
           f"{', compiled' if args.compile else ''}")
     print(f"bare PyTorch loop : {b:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in bare)})")
