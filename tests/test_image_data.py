@@ -155,3 +155,10 @@ def test_a_corrupt_image_stops_the_cli_in_one_line_before_anything_is_written(is
     assert len(lines) == 1 and "cats/0.png does not decode as an image" in lines[0]
     assert snapshot(isolated) == before and not (isolated / "runs").exists()
     assert os.listdir(isolated) == ["pets"]
+
+
+def test_an_unwritable_cache_folder_is_named(tmp_path):
+    root = write_fake_image_folder(tmp_path / "pets", per_class=1)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ConfigError, match=r"data.cache_dir: cannot write to .*file/cache: .*file is a file"):
+        ImageFolderDataModule(str(root), cache_dir=str(tmp_path / "file/cache"))

@@ -15,7 +15,7 @@ from torch import Tensor
 from torchvision.io import ImageReadMode, decode_image
 from torchvision.transforms.v2 import functional as F
 
-from gan_manual.console import note
+from gan_manual.console import check_writable, note
 from gan_manual.data.images import ImageDataModule
 from gan_manual.errors import ConfigError
 
@@ -81,6 +81,7 @@ class ImageFolderDataModule(ImageDataModule):
         if holdout >= len(self.files):
             raise ConfigError(f"data.holdout: {holdout} of the {len(self.files)} images of {self.root} would leave "
                               f"none to train on")
+        check_writable("data.cache_dir", self.cache_dir)
 
     def _list(self) -> tuple[list[Path], list[str]]:
         """The image files (sorted) and the class names (the subfolders that hold images, sorted)."""
