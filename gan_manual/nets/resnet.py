@@ -2,7 +2,7 @@
 as mimicry's ``sngan_32`` (Lee & Town 2020) builds them: bilinear upsampling in G, a global sum pool in D, the
 Chainer reference's initialisation.
 
-Sized from ``data_shape``: square images whose side is ``base * 2**k`` (base 4 or 7, k >= 2: 28, 32, 56, 64, ...).
+Sized from ``data_shape``: square images whose side is ``base * 2**k`` (base 4 or 7, k >= 2: 16, 28, 32, 56, 64, ...).
 G: noise -> ``width x base x base`` -> k up-blocks -> BN, ReLU, 3x3 conv, Tanh. D: an "optimized" down-block,
 k - 2 more down-blocks (to ``2 * base``), two blocks at that size, ReLU, sum over space, linear. 32x32 with the
 defaults: G 128 -> 256x4x4 -> 256x8x8 -> 256x16x16 -> 256x32x32 -> 3x32x32; D 3x32x32 -> 128x16x16 -> 128x8x8
