@@ -33,8 +33,8 @@ class CIFAR10DataModule(DownloadedDataModule):
     Args:
         root: Folder holding ``cifar-10-batches-py/``; None means ``$GAN_MANUAL_DATA``, else ``./data``.
         download: Fetch and unpack the archive with torchvision's downloader (163 MB) when the files are missing.
-        check_md5: Check the files against torchvision's MD5 sums of the originals at every start (0.5 s); false
-            for a copy rebuilt in the same layout (a subset, a relabelled set).
+        check_md5: Check the files against torchvision's MD5 sums of the originals at every start (one read of
+            every file); false for a copy rebuilt in the same layout (a subset, a relabelled set).
         batch_size, seed, num_predict: As in :class:`~gan_manual.data.InMemoryDataModule`.
     """
 
@@ -71,8 +71,8 @@ class CIFAR10DataModule(DownloadedDataModule):
             if not check_integrity(str(path), md5):
                 raise ConfigError(
                     f"data.root: {path.resolve()} does not match torchvision's MD5 sum of the original (corrupted or "
-                    f"rebuilt); download it again with --data.download=true, or pass --data.check_md5=false for a "
-                    f"copy rebuilt in the same layout"
+                    f"rebuilt); delete it and download again with --data.download=true, or pass "
+                    f"--data.check_md5=false for a copy rebuilt in the same layout"
                 )
 
     def load(self, train: bool) -> tuple[Tensor, Tensor]:
