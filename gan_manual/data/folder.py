@@ -78,6 +78,7 @@ class ImageFolderDataModule(ImageDataModule):
         self.data_shape = (channels, image_size, image_size)
         # Listed here, at instantiation, so the CLI reports a wrong folder before any run directory is made.
         self.files, self.classes = self._list()
+        self._cache_file: Optional[Path] = None
         if holdout >= len(self.files):
             raise ConfigError(f"data.holdout: {holdout} of the {len(self.files)} images of {self.root} would leave "
                               f"none to train on")
@@ -98,10 +99,15 @@ class ImageFolderDataModule(ImageDataModule):
         return files, classes
 
     def cache_file(self) -> Path:
-        listing = [(p.relative_to(self.root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns) for p in self.files]
-        settings = [CACHE_FORMAT, self.image_size, self.channels, self.skip_unreadable, listing]
-        key = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:16]
-        return self.cache_dir / f"{self.root.resolve().name}-{key}.pt"
+        """The cache file of the folder as listed at instantiation (its key stats every file once, not on each
+        of prepare_data's and setup's calls)."""
+        if self._cache_file is None:
+            listing = [(p.relative_to(self.root).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+                       for p in self.files]
+            settings = [CACHE_FORMAT, self.image_size, self.channels, self.skip_unreadable, listing]
+            key = hashlib.sha256(json.dumps(settings).encode()).hexdigest()[:16]
+            self._cache_file = self.cache_dir / f"{self.root.resolve().name}-{key}.pt"
+        return self._cache_file
 
     def prepare_data(self) -> None:
         cache = self.cache_file()
