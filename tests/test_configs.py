@@ -1,11 +1,27 @@
 """Every YAML in configs/ and experiments/ builds through the CLI and trains a few batches, run exactly as the
-command on its first line says; every part (a piece a config includes by path) is used by one of them."""
+command on its first line says; every part (a piece a config includes by path) is used by one of them. The YAMLs
+that existed before class labels reached the system train to the same bits as they did then."""
+
+import hashlib
+import json
 
 import pytest
 import torch
 
 from gan_manual.cli import main
-from helpers import PARTS, REPO, TINY, YAMLS, run_command
+from helpers import PARTS, REPO, TESTS, TINY, YAMLS, run_command
+
+#: sha256 of each YAML's trained state_dict, written by this test's fit at commit 08556e8 (before labels).
+BEFORE_LABELS = json.loads((TESTS / "data" / "before_labels" / "state_hashes.json").read_text())["state_sha256"]
+
+
+def state_hash(model: torch.nn.Module) -> str:
+    """sha256 over the state_dict's names and tensor bytes, in sorted order of the names."""
+    digest = hashlib.sha256()
+    for name, value in sorted(model.state_dict().items()):
+        digest.update(name.encode())
+        digest.update(value.detach().cpu().contiguous().numpy().tobytes())
+    return digest.hexdigest()
 
 
 def test_there_are_configs():
@@ -22,6 +38,8 @@ def test_config_trains(path, isolated):
     assert cli.trainer.global_step > 0
     assert all(torch.isfinite(p).all() for p in model.parameters())
     assert list(isolated.glob("runs/*/version_0/config.yaml")), "no saved config"
+    if str(path) in BEFORE_LABELS:
+        assert state_hash(model) == BEFORE_LABELS[str(path)], f"{path} no longer trains to the bits it did"
 
 
 @pytest.mark.parametrize("part", PARTS, ids=str)
