@@ -7,18 +7,21 @@ G 100 -> 128x7x7 -> 64x14x14 -> 1x28x28; D 1x28x28 -> 64x14x14 -> 128x7x7 -> 1 s
 """
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Literal, Optional
 
-from jsonargparse.typing import PositiveInt
+import torch
+from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor, nn
 
+from gan_manual.nets.conditioning import (DiscriminatorCondition, DiscriminatorHead, GeneratorCondition,
+                                          check_condition, conditional_norms, run)
 from gan_manual.nets.norms import maybe_spectral_norm
 from gan_manual.nets.packing import pack as pack_samples
 from gan_manual.nets.sizes import doublings
 
 
 class DCGANGenerator(nn.Module):
-    """Noise ``(B, latent_dim)`` -> images ``(B, *data_shape)`` in [-1, 1] (Tanh).
+    """Noise ``(B, latent_dim)`` (and labels ``(B,)`` if conditional) -> images ``(B, *data_shape)`` in [-1, 1].
 
     Args:
         data_shape: ``(C, H, W)``; linked from the datamodule by the CLI.
@@ -27,17 +30,25 @@ class DCGANGenerator(nn.Module):
         upsample: How each stage doubles the side: ``transposed``, DCGAN's 4x4 stride-2 transposed convolution;
             ``nearest``, nearest-neighbour resizing then a 3x3 convolution (Odena et al. 2016), which cannot make
             the checkerboard patterns of uneven kernel overlap, at about twice the cost.
+        num_classes: Classes of the data's labels; linked from the datamodule by the CLI (used with ``condition``).
+        condition: None: unconditional. ``batchnorm``: every BatchNorm takes a per-class gain and bias;
+            ``concat``: a learned ``latent_dim``-wide embedding of the label joins the noise
+            (:mod:`gan_manual.nets.conditioning`).
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), latent_dim: PositiveInt = 100,
-                 width: PositiveInt = 64, upsample: Literal["transposed", "nearest"] = "transposed") -> None:
+                 width: PositiveInt = 64, upsample: Literal["transposed", "nearest"] = "transposed",
+                 num_classes: NonNegativeInt = 0, condition: GeneratorCondition = None) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape)
+        self.num_classes = check_condition("generator", condition, num_classes)
+        self.condition = condition
         self.base, k = doublings(data_shape, "generator", "DCGAN")
         self.maps = width * 2 ** (k - 1)
+        inputs = 2 * latent_dim if condition == "concat" else latent_dim
         self.project = nn.Sequential(
-            nn.Linear(latent_dim, self.maps * self.base**2, bias=False), nn.BatchNorm1d(self.maps * self.base**2),
+            nn.Linear(inputs, self.maps * self.base**2, bias=False), nn.BatchNorm1d(self.maps * self.base**2),
             nn.ReLU(),
         )
         layers: list[nn.Module] = []
@@ -47,10 +58,18 @@ class DCGANGenerator(nn.Module):
             maps //= 2
         layers += [*_double(maps, self.data_shape[0], upsample, bias=True), nn.Tanh()]
         self.net = nn.Sequential(*layers)
+        if condition == "batchnorm":
+            conditional_norms(self.project, num_classes)
+            conditional_norms(self.net, num_classes)
+        elif condition == "concat":
+            self.embed = nn.Embedding(num_classes, latent_dim)
 
-    def forward(self, z: Tensor) -> Tensor:
-        """``z: (B, latent_dim)`` -> ``(B, C, H, W)``."""
-        return self.net(self.project(z).view(z.shape[0], self.maps, self.base, self.base))
+    def forward(self, z: Tensor, y: Optional[Tensor] = None) -> Tensor:
+        """``z: (B, latent_dim)``, labels ``y: (B,)`` if conditional -> ``(B, C, H, W)``."""
+        if self.condition == "concat":
+            z = torch.cat([z, self.embed(y)], dim=1)
+        h = run(self.project, z, y).view(z.shape[0], self.maps, self.base, self.base)
+        return run(self.net, h, y)
 
 
 def _double(channels_in: int, channels_out: int, upsample: str, bias: bool) -> list[nn.Module]:
@@ -61,7 +80,8 @@ def _double(channels_in: int, channels_out: int, upsample: str, bias: bool) -> l
 
 
 class DCGANDiscriminator(nn.Module):
-    """Images ``(B, *data_shape)`` -> raw scores ``(B,)``: no sigmoid, the loss decides what they mean.
+    """Images ``(B, *data_shape)`` (and labels ``(B,)`` if conditional) -> raw scores ``(B,)``: no sigmoid, the
+    loss decides what they mean; with ``condition: classifier``, ``(scores, class_logits)``.
 
     Args:
         data_shape: ``(C, H, W)``; linked from the datamodule by the CLI.
@@ -72,12 +92,18 @@ class DCGANDiscriminator(nn.Module):
         negative_slope: LeakyReLU slope.
         pack: PacGAN (Lin et al. 2018): judge this many consecutive samples at once, stacked along the channels
             (as PacGAN's Stacked MNIST experiments did), all real or all fake; scores ``(B / pack,)``.
+        num_classes: Classes of the data's labels; linked from the datamodule by the CLI (used with ``condition``).
+        condition: None: unconditional. ``projection``: the class enters as an inner product with the flattened
+            last maps (Miyato & Koyama 2018); ``classifier``: ACGAN's class-logit head on them
+            (:mod:`gan_manual.nets.conditioning`).
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), width: PositiveInt = 64, batch_norm: bool = True,
-                 spectral_norm: bool = False, negative_slope: float = 0.2, pack: PositiveInt = 1) -> None:
+                 spectral_norm: bool = False, negative_slope: float = 0.2, pack: PositiveInt = 1,
+                 num_classes: NonNegativeInt = 0, condition: DiscriminatorCondition = None) -> None:
         super().__init__()
         base, k = doublings(data_shape, "discriminator", "DCGAN")
+        self.num_classes = check_condition("discriminator", condition, num_classes, pack)
         self.pack = pack
         layers: list[nn.Module] = []
         maps_in, maps = int(data_shape[0]) * pack, width
@@ -90,7 +116,12 @@ class DCGANDiscriminator(nn.Module):
             maps_in, maps = maps, maps * 2
         layers += [nn.Flatten(), maybe_spectral_norm(nn.Linear(maps_in * base**2, 1), spectral_norm)]
         self.net = nn.Sequential(*layers)
+        if condition is not None:
+            self.head = DiscriminatorHead(condition, maps_in * base**2, num_classes, spectral_norm)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """``x: (B, C, H, W)`` -> ``(B / pack,)``."""
-        return self.net(pack_samples(x, self.pack)).squeeze(1)
+    def forward(self, x: Tensor, y: Optional[Tensor] = None) -> Tensor | tuple[Tensor, Tensor]:
+        """``x: (B, C, H, W)``, labels ``y: (B,)`` if conditional -> ``(B / pack,)`` (and ``(B, num_classes)``)."""
+        if not self.num_classes:
+            return self.net(pack_samples(x, self.pack)).squeeze(1)
+        features = self.net[:-1](x)
+        return self.head(features, self.net[-1](features).squeeze(1), y)

@@ -5,17 +5,22 @@ Images use ``data_shape=(C, H, W)``; the 2D toy data uses ``data_shape=(2,)``.
 
 import math
 from collections.abc import Sequence
+from typing import Optional
 
+import torch
 from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
 from torch import Tensor, nn
 
+from gan_manual.errors import ConfigError
+from gan_manual.nets.conditioning import (DiscriminatorCondition, DiscriminatorHead, GeneratorCondition,
+                                          check_condition, conditional_norms, run)
 from gan_manual.nets.latent import CategoricalCode
 from gan_manual.nets.norms import maybe_spectral_norm
 from gan_manual.nets.packing import pack as pack_samples
 
 
 class MLPGenerator(nn.Module):
-    """Maps noise ``z: (B, latent_dim)`` to samples ``(B, *data_shape)``.
+    """Maps noise ``z: (B, latent_dim)`` (and labels ``(B,)`` if conditional) to samples ``(B, *data_shape)``.
 
     Every generator used by :class:`gan_manual.GAN` exposes ``latent_dim``: the system draws ``z`` itself.
 
@@ -30,6 +35,10 @@ class MLPGenerator(nn.Module):
             and the rest is scaled by ``code_noise_std``, a K-component Gaussian-mixture prior
             (:class:`~gan_manual.nets.latent.CategoricalCode`: for data made of separated modes).
         code_noise_std: Spread of each component's noise, with ``code_values`` > 0.
+        num_classes: Classes of the data's labels; linked from the datamodule by the CLI (used with ``condition``).
+        condition: None: unconditional. ``batchnorm``: the hidden BatchNorms take a per-class gain and bias
+            (needs ``batch_norm``); ``concat``: a learned ``latent_dim``-wide embedding of the label joins the
+            noise (the conditional GAN of Mirza & Osindero 2014).
     """
 
     def __init__(
@@ -42,15 +51,24 @@ class MLPGenerator(nn.Module):
         negative_slope: float = 0.2,
         code_values: NonNegativeInt = 0,
         code_noise_std: PositiveFloat = 0.1,
+        num_classes: NonNegativeInt = 0,
+        condition: GeneratorCondition = None,
     ) -> None:
         super().__init__()
         self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape)
+        self.num_classes = check_condition("generator", condition, num_classes)
+        self.condition = condition
+        if condition == "batchnorm" and not (batch_norm and len(hidden_dims) > 1):
+            raise ConfigError("model.generator: condition=batchnorm needs BatchNorm layers (batch_norm=true and two "
+                              "or more hidden_dims); or use condition=concat")
         layers: list[nn.Module] = []
         width = latent_dim
         if code_values:
             layers.append(CategoricalCode(code_values, code_noise_std))
             width = code_values + latent_dim - 1
+        if condition == "concat":
+            width += latent_dim  # the label's embedding, after the noise (and its code)
         for i, hidden in enumerate(hidden_dims):
             layers.append(nn.Linear(width, hidden))
             if batch_norm and i > 0:
@@ -62,14 +80,23 @@ class MLPGenerator(nn.Module):
         if tanh:
             layers.append(nn.Tanh())
         self.net = nn.Sequential(*layers)
+        if condition == "batchnorm":
+            conditional_norms(self.net, num_classes)
+        elif condition == "concat":
+            self.embed = nn.Embedding(num_classes, latent_dim)
 
-    def forward(self, z: Tensor) -> Tensor:
-        """``z: (B, latent_dim)`` -> ``(B, *data_shape)``."""
-        return self.net(z).view(z.shape[0], *self.data_shape)
+    def forward(self, z: Tensor, y: Optional[Tensor] = None) -> Tensor:
+        """``z: (B, latent_dim)``, labels ``y: (B,)`` if conditional -> ``(B, *data_shape)``."""
+        if self.condition == "concat":
+            code = 1 if isinstance(self.net[0], CategoricalCode) else 0
+            h = torch.cat([self.net[0](z) if code else z, self.embed(y)], dim=1)
+            return run(self.net[code:], h, y).view(z.shape[0], *self.data_shape)
+        return run(self.net, z, y).view(z.shape[0], *self.data_shape)
 
 
 class MLPDiscriminator(nn.Module):
-    """Maps samples ``(B, *data_shape)`` to one logit each, ``(B,)``, or one per pack, ``(B / pack,)``.
+    """Maps samples ``(B, *data_shape)`` (and labels ``(B,)`` if conditional) to one logit each, ``(B,)``, or one
+    per pack, ``(B / pack,)``; with ``condition: classifier``, ``(logits, class_logits)``.
 
     No sigmoid: the loss decides what the output means (BCE-with-logits, Wasserstein critic, hinge, ...).
 
@@ -82,6 +109,9 @@ class MLPDiscriminator(nn.Module):
             multiples of ``pack``. GP and R1 still penalise each sample's own input gradient, which PacGAN's
             paper did not study.
         spectral_norm: Spectral normalisation of every Linear layer's weight (Miyato et al. 2018).
+        num_classes: Classes of the data's labels; linked from the datamodule by the CLI (used with ``condition``).
+        condition: None: unconditional. ``projection``: the class enters as an inner product with the last hidden
+            layer (Miyato & Koyama 2018); ``classifier``: ACGAN's class-logit head on it.
     """
 
     def __init__(
@@ -91,8 +121,11 @@ class MLPDiscriminator(nn.Module):
         negative_slope: float = 0.2,
         pack: PositiveInt = 1,
         spectral_norm: bool = False,
+        num_classes: NonNegativeInt = 0,
+        condition: DiscriminatorCondition = None,
     ) -> None:
         super().__init__()
+        self.num_classes = check_condition("discriminator", condition, num_classes, pack)
         self.pack = pack
         layers: list[nn.Module] = [nn.Flatten()]  # a pack (B / pack, pack * C, H, W) -> one row per pack
         width = math.prod(data_shape) * pack
@@ -101,7 +134,13 @@ class MLPDiscriminator(nn.Module):
             width = hidden
         layers.append(maybe_spectral_norm(nn.Linear(width, 1), spectral_norm))
         self.net = nn.Sequential(*layers)
+        if condition is not None:
+            self.head = DiscriminatorHead(condition, width, num_classes, spectral_norm)
 
-    def forward(self, x: Tensor) -> Tensor:
-        """``x: (B, *data_shape)`` -> logits ``(B / pack,)``."""
-        return self.net(pack_samples(x, self.pack)).squeeze(1)
+    def forward(self, x: Tensor, y: Optional[Tensor] = None) -> Tensor | tuple[Tensor, Tensor]:
+        """``x: (B, *data_shape)``, labels ``y: (B,)`` if conditional -> logits ``(B / pack,)`` (and
+        ``(B, num_classes)``)."""
+        if not self.num_classes:
+            return self.net(pack_samples(x, self.pack)).squeeze(1)
+        features = self.net[:-1](x)
+        return self.head(features, self.net[-1](features).squeeze(1), y)
