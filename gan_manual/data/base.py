@@ -4,11 +4,12 @@ from typing import Literal, Optional
 
 import lightning as L
 import torch
-from jsonargparse.typing import PositiveInt
+from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor
 from torch.utils.data import DataLoader
 
 from gan_manual.data.loader import batch_loader
+from gan_manual.errors import ConfigError
 
 
 class InMemoryDataModule(L.LightningDataModule):
@@ -18,18 +19,25 @@ class InMemoryDataModule(L.LightningDataModule):
         batch_size: Samples per training batch; the last incomplete batch of an epoch is dropped.
         seed: Seed of the shuffling (and of generated data); None takes the run's ``seed_everything``.
         num_predict: How many samples ``predict`` generates.
+        predict_labels: The classes of the samples ``predict`` asks a conditional generator for, repeated to
+            ``num_predict`` (``[0, 1, 2]``); None: drawn from the training labels' distribution.
     """
 
     #: Shape of one sample, ``(C, H, W)`` or ``(2,)``; the CLI links it to the networks' ``data_shape``.
     data_shape: tuple[int, ...]
+    #: Labels are in ``[0, num_classes)``; 0: the data has no class labels. The CLI links it to the networks'
+    #: ``num_classes`` (which a conditional network uses).
+    num_classes: int = 0
 
-    def __init__(self, batch_size: PositiveInt = 64, seed: Optional[int] = None, num_predict: PositiveInt = 64) -> None:
+    def __init__(self, batch_size: PositiveInt = 64, seed: Optional[int] = None, num_predict: PositiveInt = 64,
+                 predict_labels: Optional[list[NonNegativeInt]] = None) -> None:
         super().__init__()
         # Recorded in checkpoints (under the CLI: the data config), so a resume can report what changed.
         self.save_hyperparameters()
         self.batch_size = batch_size
         self.seed = seed
         self.num_predict = num_predict
+        self.predict_labels = predict_labels
         self.train_tensors: tuple[Tensor, ...] = ()
         self.eval_tensors: tuple[Tensor, ...] = ()
 
@@ -41,6 +49,27 @@ class InMemoryDataModule(L.LightningDataModule):
             self.setup("fit" if split == "train" else "test")
         samples = (self.train_tensors if split == "train" else self.eval_tensors)[0]
         return self.to_model_range(samples[:limit])
+
+    def reference_labels(self, split: Literal["train", "test"], limit: Optional[int] = None) -> Tensor:
+        """The labels ``(N,)`` of :meth:`reference_samples` with the same arguments."""
+        if not self.train_tensors:
+            self.setup("fit" if split == "train" else "test")
+        return (self.train_tensors if split == "train" else self.eval_tensors)[1][:limit]
+
+    def label_frequencies(self) -> Tensor:
+        """The share of each class among the training labels, ``(num_classes,)`` float64 summing to 1: the
+        distribution a conditional system draws its generated labels from. Sets the data up if need be."""
+        if not self.train_tensors:
+            self.setup("fit")
+        labels = self.train_tensors[1]
+        wrong = (labels < 0) | (labels >= self.num_classes)
+        if self.num_classes <= 0 or wrong.any():
+            first = wrong.nonzero()[0].item() if wrong.any() else None
+            found = "no classes" if first is None else f"label {labels[first].item()} (sample {first})"
+            raise ConfigError(f"data: {type(self).__name__} has num_classes={self.num_classes} and {found} in its "
+                              f"training split; labels must lie in [0, num_classes)")
+        counts = torch.bincount(labels, minlength=self.num_classes).double()
+        return counts / counts.sum()
 
     def to_model_range(self, samples: Tensor) -> Tensor:
         """Stored samples -> the values the networks take; as stored, unless a subclass stores them otherwise."""
@@ -66,6 +95,10 @@ class InMemoryDataModule(L.LightningDataModule):
         return self.val_dataloader()
 
     def predict_dataloader(self) -> DataLoader:
-        """Batches of sample indices; the model draws one sample per index."""
-        indices = (torch.arange(self.num_predict),)
-        return batch_loader(indices, self.batch_size, 0, shuffle=False, drop_last=False)
+        """Batches of sample indices (and their labels, with ``predict_labels``); the model draws one sample per
+        index."""
+        served: tuple[Tensor, ...] = (torch.arange(self.num_predict),)
+        if self.predict_labels:
+            repeats = -(-self.num_predict // len(self.predict_labels))
+            served += (torch.tensor(self.predict_labels).repeat(repeats)[: self.num_predict],)
+        return batch_loader(served, self.batch_size, 0, shuffle=False, drop_last=False)

@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 import torch
-from jsonargparse.typing import PositiveInt
+from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor
 from torchvision import datasets
 from torchvision.datasets.utils import check_integrity
@@ -35,11 +35,12 @@ class CIFAR10DataModule(DownloadedDataModule):
         download: Fetch and unpack the archive with torchvision's downloader (163 MB) when the files are missing.
         check_md5: Check the files against torchvision's MD5 sums of the originals at every start (one read of
             every file); false for a copy rebuilt in the same layout (a subset, a relabelled set).
-        batch_size, seed, num_predict: As in :class:`~gan_manual.data.InMemoryDataModule`.
+        batch_size, seed, num_predict, predict_labels: As in :class:`~gan_manual.data.InMemoryDataModule`.
     """
 
     dataset_class: Any = datasets.CIFAR10
     data_shape = (3, 32, 32)
+    num_classes = 10
 
     def __init__(
         self,
@@ -49,9 +50,11 @@ class CIFAR10DataModule(DownloadedDataModule):
         batch_size: PositiveInt = 64,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 64,
+        predict_labels: Optional[list[NonNegativeInt]] = None,
     ) -> None:
         self.check_md5 = check_md5  # verify(), which the base's __init__ calls, reads it
-        super().__init__(root=root, download=download, batch_size=batch_size, seed=seed, num_predict=num_predict)
+        super().__init__(root=root, download=download, batch_size=batch_size, seed=seed, num_predict=num_predict,
+                         predict_labels=predict_labels)
 
     def folder(self) -> Path:
         return self.root / self.dataset_class.base_folder

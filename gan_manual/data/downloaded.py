@@ -5,7 +5,7 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from jsonargparse.typing import PositiveInt
+from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor
 
 from gan_manual.data.images import DATA_ENV, ImageDataModule, default_root
@@ -20,7 +20,7 @@ class DownloadedDataModule(ImageDataModule):
         root: The folder torchvision's data set is given (its files are in ``folder()`` under it); None means
             ``$GAN_MANUAL_DATA``, else ``./data``.
         download: Fetch the files with torchvision's downloader when they are missing.
-        batch_size, seed, num_predict: As in :class:`InMemoryDataModule`.
+        batch_size, seed, num_predict, predict_labels: As in :class:`InMemoryDataModule`.
     """
 
     dataset_class: Any
@@ -34,8 +34,9 @@ class DownloadedDataModule(ImageDataModule):
         batch_size: PositiveInt = 64,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 64,
+        predict_labels: Optional[list[NonNegativeInt]] = None,
     ) -> None:
-        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict)
+        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict, predict_labels=predict_labels)
         self.root = Path(root) if root is not None else default_root()
         self.download = download
         # Checked here, at instantiation, so the CLI reports it before any run directory is made.

@@ -35,9 +35,10 @@ class ImageFolderDataModule(ImageDataModule):
     to ``image_size x image_size``.
 
     Labels: when ``root`` has subfolders, each holds one class (images anywhere beneath it), classes numbered in
-    sorted order of the folder names as torchvision's ImageFolder does (``classes`` lists them); with no
-    subfolders every label is 0. Batches are ``(images, labels)``: images ``(B, channels, image_size,
-    image_size)`` float in [-1, 1], labels ``(B,)`` int64.
+    sorted order of the folder names as torchvision's ImageFolder does (``classes`` lists them, ``num_classes``
+    counts them); with no subfolders every label is 0 and ``num_classes`` is 0 (unlabelled: no conditional nets).
+    Batches are ``(images, labels)``: images ``(B, channels, image_size, image_size)`` float in [-1, 1], labels
+    ``(B,)`` int64.
 
     The first run decodes every image and writes ``<cache_dir>/<folder name>-<key>.pt``, the key a hash of the
     settings and of every file's path, size and modification time: adding, removing or changing an image makes a
@@ -53,7 +54,7 @@ class ImageFolderDataModule(ImageDataModule):
             compares with the training images themselves, as FID on CelebA or FFHQ usually does.
         cache_dir: Folder of the cache files; None means ``$XDG_CACHE_HOME/gan_manual``, else
             ``~/.cache/gan_manual``.
-        batch_size, seed, num_predict: As in :class:`~gan_manual.data.InMemoryDataModule`.
+        batch_size, seed, num_predict, predict_labels: As in :class:`~gan_manual.data.InMemoryDataModule`.
     """
 
     def __init__(
@@ -67,8 +68,9 @@ class ImageFolderDataModule(ImageDataModule):
         batch_size: PositiveInt = 64,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 64,
+        predict_labels: Optional[list[NonNegativeInt]] = None,
     ) -> None:
-        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict)
+        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict, predict_labels=predict_labels)
         self.root = Path(root)
         self.image_size = image_size
         self.channels = channels
@@ -78,6 +80,7 @@ class ImageFolderDataModule(ImageDataModule):
         self.data_shape = (channels, image_size, image_size)
         # Listed here, at instantiation, so the CLI reports a wrong folder before any run directory is made.
         self.files, self.classes = self._list()
+        self.num_classes = len(self.classes)
         self._cache_file: Optional[Path] = None
         if holdout >= len(self.files):
             raise ConfigError(f"data.holdout: {holdout} of the {len(self.files)} images of {self.root} would leave "

@@ -22,11 +22,13 @@ class MNISTDataModule(DownloadedDataModule):
 
     Args:
         root: Folder holding ``MNIST/raw/``; None means ``$GAN_MANUAL_DATA``, else ``./data``.
-        download, batch_size, seed, num_predict: As in :class:`~gan_manual.data.downloaded.DownloadedDataModule`.
+        download, batch_size, seed, num_predict, predict_labels: As in
+            :class:`~gan_manual.data.downloaded.DownloadedDataModule`.
     """
 
     dataset_class: Any = datasets.MNIST
     data_shape = (1, 28, 28)
+    num_classes = 10
 
     def folder(self) -> Path:
         return self.root / self._name() / "raw"

@@ -4,7 +4,7 @@ the three channels of one 28x28 image, so 1,000 modes, one per triple of digits.
 from typing import Optional
 
 import torch
-from jsonargparse.typing import PositiveInt
+from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor
 
 from gan_manual.data.mnist import MNISTDataModule
@@ -24,11 +24,11 @@ class StackedMNISTDataModule(MNISTDataModule):
         download: Fetch the MNIST files with torchvision's downloader when they are missing.
         num_samples: Training images (PacGAN's 25,600).
         num_eval_samples: Held-out images (26,000: the sample count of PacGAN's mode counting).
-        batch_size, seed, num_predict: As in :class:`InMemoryDataModule`.
+        batch_size, seed, num_predict, predict_labels: As in :class:`InMemoryDataModule`.
     """
 
     data_shape = (3, 28, 28)
-    num_modes = 1000
+    num_modes = num_classes = 1000  # the label is the mode (PLACES)
 
     def __init__(
         self,
@@ -39,8 +39,10 @@ class StackedMNISTDataModule(MNISTDataModule):
         batch_size: PositiveInt = 64,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 64,
+        predict_labels: Optional[list[NonNegativeInt]] = None,
     ) -> None:
-        super().__init__(root=root, download=download, batch_size=batch_size, seed=seed, num_predict=num_predict)
+        super().__init__(root=root, download=download, batch_size=batch_size, seed=seed, num_predict=num_predict,
+                         predict_labels=predict_labels)
         self.num_samples = num_samples
         self.num_eval_samples = num_eval_samples
 

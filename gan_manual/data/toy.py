@@ -4,7 +4,7 @@ import math
 from typing import Optional
 
 import torch
-from jsonargparse.typing import PositiveFloat, PositiveInt
+from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
 from torch import Tensor
 
 from gan_manual.data.base import InMemoryDataModule
@@ -18,7 +18,7 @@ class GaussianMixtureDataModule(InMemoryDataModule):
     Args:
         std: Standard deviation of every component.
         num_samples: Training points; a further tenth is drawn for validation/test.
-        batch_size, seed, num_predict: As in :class:`InMemoryDataModule`.
+        batch_size, seed, num_predict, predict_labels: As in :class:`InMemoryDataModule`.
     """
 
     data_shape = (2,)
@@ -30,14 +30,19 @@ class GaussianMixtureDataModule(InMemoryDataModule):
         batch_size: PositiveInt = 256,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 2500,
+        predict_labels: Optional[list[NonNegativeInt]] = None,
     ) -> None:
-        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict)
+        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict, predict_labels=predict_labels)
         self.std = std
         self.num_samples = num_samples
 
     def centers(self) -> Tensor:
         """The mixture's means, ``(K, 2)``."""
         raise NotImplementedError
+
+    @property
+    def num_classes(self) -> int:  # type: ignore[override]  # the label of a point is its component
+        return len(self.centers())
 
     def setup(self, stage: str) -> None:
         if not self.train_tensors:
@@ -69,8 +74,10 @@ class RingDataModule(GaussianMixtureDataModule):
         batch_size: PositiveInt = 256,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 2500,
+        predict_labels: Optional[list[NonNegativeInt]] = None,
     ) -> None:
-        super().__init__(std=std, num_samples=num_samples, batch_size=batch_size, seed=seed, num_predict=num_predict)
+        super().__init__(std=std, num_samples=num_samples, batch_size=batch_size, seed=seed,
+                         num_predict=num_predict, predict_labels=predict_labels)
         self.num_modes = num_modes
         self.radius = radius
 
@@ -97,8 +104,10 @@ class GridDataModule(GaussianMixtureDataModule):
         batch_size: PositiveInt = 256,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 2500,
+        predict_labels: Optional[list[NonNegativeInt]] = None,
     ) -> None:
-        super().__init__(std=std, num_samples=num_samples, batch_size=batch_size, seed=seed, num_predict=num_predict)
+        super().__init__(std=std, num_samples=num_samples, batch_size=batch_size, seed=seed,
+                         num_predict=num_predict, predict_labels=predict_labels)
         self.side = side
         self.spacing = spacing
 
