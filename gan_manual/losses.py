@@ -2,10 +2,11 @@
 
 ``d_loss(real, fake)`` and ``g_loss(fake)`` take the discriminator's raw outputs (logits / critic values),
 ``(B,)`` each, and return a scalar to minimise. Means over the batch; the two D terms are summed.
+:class:`AuxiliaryClassifierLoss` is ACGAN's class term beside them (``model.class_loss``), on class logits.
 """
 
 import torch.nn.functional as F
-from jsonargparse.typing import ClosedUnitInterval
+from jsonargparse.typing import ClosedUnitInterval, NonNegativeFloat
 from torch import Tensor
 
 from gan_manual.component import Component
@@ -90,3 +91,33 @@ class LeastSquaresLoss(GANLoss):
 
     def g_loss(self, fake: Tensor) -> Tensor:
         return 0.5 * ((fake - self.g_target) ** 2).mean()
+
+
+class AuxiliaryClassifierLoss(Component):
+    """ACGAN's class term (Odena et al. 2017), for a discriminator that returns ``(scores, class_logits)``.
+
+    The adversarial loss keeps its own signature on the scores; this loss adds, scaled by ``weight``, the
+    cross-entropy of D's class logits ``(B, num_classes)`` against the labels ``(B,)``: on real and (if
+    ``on_fakes``) generated samples in D's step, on generated samples in G's step (G makes images of the class it
+    was asked for). Logged as ``train/d_class_loss`` and ``train/g_class_loss``, unweighted.
+
+    Args:
+        weight: Its weight in both networks' losses (ACGAN's 1).
+        on_fakes: Also train D's classifier on generated samples (ACGAN's L_C); false trains it on real ones only,
+            which keeps D from learning to classify G's failures (Gong et al. 2019, TAC-GAN's discussion).
+    """
+
+    def __init__(self, weight: NonNegativeFloat = 1.0, on_fakes: bool = True) -> None:
+        self.weight = weight
+        self.on_fakes = on_fakes
+
+    def d_loss(self, real_logits: Tensor, real_labels: Tensor, fake_logits: Tensor, fake_labels: Tensor) -> Tensor:
+        """D's unweighted class loss from its logits on real and generated samples and their labels."""
+        loss = F.cross_entropy(real_logits.float(), real_labels)
+        if self.on_fakes:
+            loss = loss + F.cross_entropy(fake_logits.float(), fake_labels)
+        return loss
+
+    def g_loss(self, fake_logits: Tensor, fake_labels: Tensor) -> Tensor:
+        """G's unweighted class loss: D's logits on generated samples against the labels they were made for."""
+        return F.cross_entropy(fake_logits.float(), fake_labels)

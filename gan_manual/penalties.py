@@ -1,18 +1,26 @@
 """Regularisers of the discriminator, added to its loss as ``weight * penalty(...)``.
 
 Each is a callable ``(discriminator, real, fake, rng) -> scalar`` returning the unweighted penalty (it is logged
-as ``train/d_penalty``); ``weight`` is an attribute the system multiplies by. ``real`` and ``fake`` are
-``(B, *data_shape)``; ``fake`` is detached. ``rng`` is the system's noise generator, so runs stay reproducible.
+as ``train/d_penalty``); ``weight`` is an attribute the system multiplies by. ``discriminator`` maps
+``(B, *data_shape)`` to scores ``(B,)``: the network itself, or for a conditional one a function that gives it the
+real samples' labels. ``real`` and ``fake`` are ``(B, *data_shape)``; ``fake`` is detached. ``rng`` is the
+system's noise generator, so runs stay reproducible.
 """
+
+from typing import Callable
 
 import torch
 from jsonargparse.typing import NonNegativeFloat
-from torch import Tensor, nn
+from torch import Tensor
 
 from gan_manual.component import Component
 
 
-def _grad_norm_sq(discriminator: nn.Module, x: Tensor) -> Tensor:
+#: D as a function of its input: ``(B, *data_shape)`` -> scores ``(B,)``.
+Critic = Callable[[Tensor], Tensor]
+
+
+def _grad_norm_sq(discriminator: Critic, x: Tensor) -> Tensor:
     """Squared L2 norm of dD/dx per sample, ``(B,)``, differentiable (``create_graph``) for the D step."""
     x = x.detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(discriminator(x).sum(), x, create_graph=True)
@@ -25,7 +33,7 @@ class Penalty(Component):
     def __init__(self, weight: NonNegativeFloat = 10.0) -> None:
         self.weight = weight
 
-    def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
+    def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
         raise NotImplementedError
 
 
@@ -43,7 +51,7 @@ class GradientPenalty(Penalty):
         super().__init__(weight)
         self.target = target
 
-    def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
+    def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
         eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
         eps = torch.rand(eps_shape, generator=rng, device=real.device, dtype=real.dtype)
         # Under mixed precision the fakes come out of the generator in bf16/fp16: interpolate in real's dtype.
@@ -61,5 +69,5 @@ class R1Penalty(Penalty):
         weight: The penalty's weight in D's loss.
     """
 
-    def __call__(self, discriminator: nn.Module, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
+    def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
         return _grad_norm_sq(discriminator, real).mean()

@@ -111,7 +111,7 @@ def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path:
             now.update(_flatten(config.get(key) or {}, key))
     differ = []
     for key in sorted(set(saved) | set(now)):
-        if key.endswith((".data_shape", ".dict_kwargs")):
+        if key.endswith((".data_shape", ".num_classes", ".dict_kwargs")):
             continue  # filled in from the datamodule when the classes are built; not a setting
         old, new = saved.get(key, _UNSET), now.get(key, _UNSET)
         if old != new and not (old is _UNSET and new is None) and not (new is _UNSET and old is None):

@@ -15,8 +15,10 @@ from torch import Tensor, nn
 from gan_manual import sampling
 from gan_manual.augment import Augmentation
 from gan_manual.ema import moving_average
-from gan_manual.losses import GANLoss, NonSaturatingLoss
-from gan_manual.noise import Noise
+from gan_manual.losses import AuxiliaryClassifierLoss, GANLoss, NonSaturatingLoss
+from gan_manual.nets.conditioning import scores_of
+from gan_manual.nets.contract import num_classes_of
+from gan_manual.noise import Noise, fold
 from gan_manual.penalties import Penalty
 from gan_manual.rolling import BatchLogs
 from gan_manual.schedule import Order, Schedule
@@ -25,10 +27,16 @@ from gan_manual.schedule import Order, Schedule
 class GAN(L.LightningModule):
     """A generator and a discriminator trained against each other, step by step as :class:`Schedule` says.
 
+    Conditional networks (``num_classes`` > 0 on both, :mod:`gan_manual.nets.contract`) get the batch's labels
+    with real samples and labels drawn from the data's label distribution (:attr:`label_probs`, from the per-batch
+    noise) with generated ones.
+
     Args:
         generator: Maps ``(B, latent_dim)`` noise to ``(B, *data_shape)`` samples; exposes ``latent_dim``.
         discriminator: Maps ``(B, *data_shape)`` to raw scores ``(B,)`` (logits, or critic values).
         loss: The adversarial objective of both networks.
+        class_loss: ACGAN's class term, for a discriminator that returns ``(scores, class_logits)``: added to
+            both networks' losses with its weight (:class:`~gan_manual.losses.AuxiliaryClassifierLoss`).
         penalty: Optional regulariser added to D's loss as ``penalty.weight * penalty(...)``.
         augment: Optional augmentation of every image D sees in training, real or fake (e.g. DiffAugment).
         g_optimizer: Builds G's optimizer from its parameters (any torch.optim class by class_path).
@@ -56,6 +64,7 @@ class GAN(L.LightningModule):
         generator: nn.Module,
         discriminator: nn.Module,
         loss: GANLoss = lazy_instance(NonSaturatingLoss),
+        class_loss: Optional[AuxiliaryClassifierLoss] = None,
         penalty: Optional[Penalty] = None,
         augment: Optional[Augmentation] = None,
         g_optimizer: OptimizerCallable = torch.optim.Adam,
@@ -81,6 +90,7 @@ class GAN(L.LightningModule):
         self.generator = generator
         self.discriminator = discriminator
         self.loss = loss
+        self.class_loss = class_loss
         self.penalty = penalty
         self.augment = augment
         self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
@@ -93,6 +103,11 @@ class GAN(L.LightningModule):
         self.rolling = self._logs.rolling  # a module of the system's own: the windows are in the state_dict
         self.generator_ema = None if g_ema_decay is None else moving_average(generator, g_ema_decay)
         self.noise = Noise()
+        #: Classes the networks are conditioned on; 0: unconditional.
+        self.num_classes = num_classes_of(generator)
+        if self.num_classes:
+            #: The distribution generated labels are drawn from: the training labels' (set in setup, checkpointed).
+            self.register_buffer("label_probs", torch.full((self.num_classes,), 1.0 / self.num_classes))
         #: Training batches seen over the run; drives the schedule (checkpointed).
         self.batches_trained = 0
         self._eval_rng: Optional[torch.Generator] = None
@@ -106,27 +121,57 @@ class GAN(L.LightningModule):
         """The network samples are shown, scored and written from: G's moving average if kept, else G."""
         return self.generator if self.generator_ema is None else self.generator_ema.module
 
-    def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000) -> Tensor:
+    def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000,
+                 labels: Optional[Tensor] = None) -> Tensor:
         """The way to get samples out of a system: ``(num_samples, *data_shape)`` of :attr:`sampling_generator`,
-        float on the CPU, the same for the same ``seed`` and ``batch_size`` on any device (:mod:`.sampling`)."""
-        return sampling.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size, self.device)
+        float on the CPU, the same for the same ``seed`` and ``batch_size`` on any device (:mod:`.sampling`).
+        A conditional system makes them of the classes ``labels`` ``(num_samples,)``, by default
+        ``draw_labels(num_samples, seed)``."""
+        if self.num_classes and labels is None:
+            labels = self.draw_labels(num_samples, seed)
+        return sampling.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size, self.device,
+                                 labels)
 
-    def _fakes(self, n: int, rng: torch.Generator) -> Tensor:
-        """``n`` samples of G (never the average) from noise drawn on the device: what D is trained and judged on."""
-        return self.generator(torch.randn(n, self.latent_dim, device=self.device, generator=rng))
+    def draw_labels(self, num_samples: int, seed: int = 0) -> Optional[Tensor]:
+        """Labels ``(num_samples,)`` drawn from :attr:`label_probs` (the same for the same seed), on the CPU; None
+        for an unconditional system."""
+        if not self.num_classes:
+            return None
+        rng = torch.Generator().manual_seed(fold(seed, 1))  # not the noise's stream (seeded by seed itself)
+        return torch.multinomial(self.label_probs.double().cpu(), num_samples, replacement=True, generator=rng)
+
+    def _fakes(self, n: int, rng: torch.Generator) -> tuple[Tensor, Optional[Tensor]]:
+        """``n`` samples of G (never the average) from noise drawn on the device, and their labels (None if
+        unconditional): what D is trained and judged on."""
+        z = torch.randn(n, self.latent_dim, device=self.device, generator=rng)
+        if not self.num_classes:
+            return self.generator(z), None
+        labels = torch.multinomial(self.label_probs, n, replacement=True, generator=rng)
+        return self.generator(z, labels), labels
+
+    def _judge(self, x: Tensor, labels: Optional[Tensor]) -> Tensor | tuple[Tensor, Tensor]:
+        """D's output on ``x`` (given the labels if conditional): scores ``(B,)``, or ``(scores, class_logits)``."""
+        return self.discriminator(x) if labels is None else self.discriminator(x, labels)
+
+    def _critic(self, labels: Optional[Tensor]) -> Any:
+        """D as a function of its input alone, ``x -> scores (B,)``, for a penalty: given ``labels`` if conditional
+        (the real ones: a penalty's points are real, or interpolates taken as real's class)."""
+        if labels is None:
+            return self.discriminator
+        return lambda x: scores_of(self.discriminator(x, labels))
 
     def _seen(self, x: Tensor, rng: torch.Generator) -> Tensor:
         """What D sees of images ``x`` in training: ``x``, augmented if an augmentation is set."""
         return x if self.augment is None else self.augment(x, rng)
 
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        real = batch[0]
+        real, labels = batch[0], (batch[1] if self.num_classes else None)
         rng = self.noise.for_batch(self.global_rank, self.batches_trained)
         optimizers = dict(zip(self.NETWORKS, self.optimizers()))
         logs: dict[str, Tensor] = {}  # with several D steps on one batch, the last one's values are kept
         for network in self.schedule.steps(self.batches_trained):
             if network == "d":
-                logs.update(self._discriminator_step(real, optimizers["discriminator"], rng))
+                logs.update(self._discriminator_step(real, labels, optimizers["discriminator"], rng))
             else:
                 logs.update(self._generator_step(real.shape[0], optimizers["generator"], rng))
         # Lightning writes step metrics every log_every_n_steps batches (its step axis counts batches); self.log
@@ -138,15 +183,22 @@ class GAN(L.LightningModule):
         if self.scheduler_interval == "batch":
             self._step_schedulers()
 
-    def _discriminator_step(self, real: Tensor, opt: Any, rng: torch.Generator) -> dict[str, Tensor]:
+    def _discriminator_step(self, real: Tensor, labels: Optional[Tensor], opt: Any,
+                            rng: torch.Generator) -> dict[str, Tensor]:
         with torch.no_grad():
-            fake = self._fakes(real.shape[0], rng)
+            fake, fake_labels = self._fakes(real.shape[0], rng)
         real, fake = self._seen(real, rng), self._seen(fake, rng)
-        real_out, fake_out = self.discriminator(real), self.discriminator(fake)
-        loss = self.loss.d_loss(real_out, fake_out)
-        logs = {"d_loss": loss.detach(), "d_real": real_out.detach().mean(), "d_fake": fake_out.detach().mean()}
+        real_out, fake_out = self._judge(real, labels), self._judge(fake, fake_labels)
+        real_scores, fake_scores = scores_of(real_out), scores_of(fake_out)
+        loss = self.loss.d_loss(real_scores, fake_scores)
+        logs = {"d_loss": loss.detach(), "d_real": real_scores.detach().mean(),
+                "d_fake": fake_scores.detach().mean()}
+        if self.class_loss is not None:
+            class_loss = self.class_loss.d_loss(real_out[1], labels, fake_out[1], fake_labels)
+            loss = loss + self.class_loss.weight * class_loss
+            logs["d_class_loss"] = class_loss.detach()
         if self.penalty is not None:
-            penalty = self.penalty(self.discriminator, real, fake, rng)
+            penalty = self.penalty(self._critic(labels), real, fake, rng)
             loss = loss + self.penalty.weight * penalty
             logs["d_penalty"] = penalty.detach()
         opt.zero_grad(set_to_none=True)
@@ -161,14 +213,21 @@ class GAN(L.LightningModule):
     def _generator_step(self, batch_size: int, opt: Any, rng: torch.Generator) -> dict[str, Tensor]:
         # D's weights need no gradient here: skipping them saves a third of D's backward pass.
         self.discriminator.requires_grad_(False)
-        loss = self.loss.g_loss(self.discriminator(self._seen(self._fakes(batch_size, rng), rng)))
+        fake, labels = self._fakes(batch_size, rng)
+        out = self._judge(self._seen(fake, rng), labels)
+        loss = self.loss.g_loss(scores_of(out))
+        logs = {"g_loss": loss.detach()}
+        if self.class_loss is not None:
+            class_loss = self.class_loss.g_loss(out[1], labels)
+            loss = loss + self.class_loss.weight * class_loss
+            logs["g_class_loss"] = class_loss.detach()
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         self.discriminator.requires_grad_(True)
         opt.step()
         if self.generator_ema is not None:
             self.generator_ema.update_parameters(self.generator)
-        return {"g_loss": loss.detach()}
+        return logs
 
     def network_of(self, optimizer: torch.optim.Optimizer) -> str:
         """``generator`` or ``discriminator``: the network whose weights ``optimizer`` steps."""
@@ -185,6 +244,12 @@ class GAN(L.LightningModule):
         for config in self.trainer.lr_scheduler_configs:
             config.scheduler.step()
 
+    def setup(self, stage: str) -> None:
+        # Before a checkpoint is restored (which puts back the same values): the training labels' distribution.
+        frequencies = getattr(self.trainer.datamodule, "label_frequencies", None)
+        if self.num_classes and stage == "fit" and frequencies is not None:
+            self.label_probs.copy_(frequencies().to(self.label_probs))
+
     def on_train_start(self) -> None:
         self.noise.start(self.device)
         # As late as possible: nothing between here and the first batch draws from the global RNG.
@@ -197,27 +262,41 @@ class GAN(L.LightningModule):
             self._step_schedulers()
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._evaluate(batch[0], "val")
+        self._evaluate(batch, "val")
 
     def test_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
-        self._evaluate(batch[0], "test")
+        self._evaluate(batch, "test")
 
     def on_validation_epoch_start(self) -> None:
         self._eval_rng = Noise.for_evaluation(self.device, self.global_rank)
 
     on_test_epoch_start = on_validation_epoch_start
 
-    def _evaluate(self, real: Tensor, split: str) -> None:
-        """D's view of held-out real data against fresh fakes; D(real) drifting from train is D overfitting."""
-        real_out = self.discriminator(real)
-        fake_out = self.discriminator(self._fakes(real.shape[0], self._eval_rng))
-        metrics = {"d_loss": self.loss.d_loss(real_out, fake_out), "g_loss": self.loss.g_loss(fake_out),
-                   "d_real": real_out.mean(), "d_fake": fake_out.mean()}
+    def _evaluate(self, batch: tuple[Tensor, Tensor], split: str) -> None:
+        """D's view of held-out real data against fresh fakes; D(real) drifting from train is D overfitting. With
+        ACGAN's head, also its accuracy on the held-out reals (``d_class_accuracy``)."""
+        real, labels = batch[0], (batch[1] if self.num_classes else None)
+        real_out = self._judge(real, labels)
+        fake_out = self._judge(*self._fakes(real.shape[0], self._eval_rng))
+        real_scores, fake_scores = scores_of(real_out), scores_of(fake_out)
+        metrics = {"d_loss": self.loss.d_loss(real_scores, fake_scores), "g_loss": self.loss.g_loss(fake_scores),
+                   "d_real": real_scores.mean(), "d_fake": fake_scores.mean()}
+        if isinstance(real_out, tuple):
+            metrics["d_class_accuracy"] = (real_out[1].argmax(1) == labels).float().mean()
         self.log_dict({f"{split}/{k}": v for k, v in metrics.items()}, batch_size=real.shape[0], sync_dist=True)
 
-    def predict_step(self, batch: tuple[Tensor], batch_idx: int) -> Tensor:
-        """One sample per index in ``batch``, ``(B, *data_shape)``: all batches = ``generate(num_predict, seed, B)``."""
-        return sampling.draw(self.sampling_generator, self.latent_dim, batch[0].shape[0], self._eval_rng, self.device)
+    def predict_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor | tuple[Tensor, Tensor]:
+        """One sample per index in ``batch``, ``(B, *data_shape)``: all batches = ``generate(num_predict, seed, B)``.
+        A conditional system takes the labels ``batch[1]`` where the data serves them, else draws them, and returns
+        ``(samples, labels)``."""
+        labels = None
+        if self.num_classes and len(batch) > 1:
+            labels = batch[1]
+        elif self.num_classes:  # one draw for all num_predict samples, each batch takes its indices' labels
+            labels = self.draw_labels(self.trainer.datamodule.num_predict, torch.initial_seed())[batch[0].cpu()]
+        samples = sampling.draw(self.sampling_generator, self.latent_dim, batch[0].shape[0], self._eval_rng,
+                                self.device, labels)
+        return samples if labels is None else (samples, labels.cpu())
 
     def on_predict_epoch_start(self) -> None:
         self._eval_rng = torch.Generator().manual_seed(torch.initial_seed())

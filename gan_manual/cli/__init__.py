@@ -87,11 +87,11 @@ class GANCLI(LightningCLI):
         return super().init_parser(**kwargs)
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
-        # Typed once, in the datamodule: the networks get the sample shape when the classes are built.
+        # Typed once, in the datamodule: the networks get the sample shape and the number of classes (which only a
+        # network with a condition uses) when the classes are built.
         for net in ("generator", "discriminator"):
-            parser.link_arguments(
-                "data.data_shape", f"model.init_args.{net}.init_args.data_shape", apply_on="instantiate"
-            )
+            for key in ("data_shape", "num_classes"):
+                parser.link_arguments(f"data.{key}", f"model.init_args.{net}.init_args.{key}", apply_on="instantiate")
         # On in every run, whatever the config's callback list: --divergence_guard.action=skip|off changes it.
         parser.add_lightning_class_args(DivergenceGuard, "divergence_guard")
         # Every checkpoint is written atomically (a kill mid-save leaves the previous file whole).

@@ -48,7 +48,23 @@ def check_model(model: GAN, datamodule: Optional[L.LightningDataModule], fitting
     scheduler builds from its arguments (torch checks them: a negative learning rate, say)."""
     data_shape = getattr(datamodule, "data_shape", None)
     if data_shape is not None:
-        check_networks(model.generator, model.discriminator, data_shape, getattr(datamodule, "batch_size", 4))
+        class_logits = check_networks(model.generator, model.discriminator, data_shape,
+                                      getattr(datamodule, "batch_size", 4), getattr(datamodule, "num_classes", None))
+        if class_logits and model.class_loss is None:
+            raise ConfigError("model.class_loss: the discriminator returns class logits (ACGAN) and nothing trains "
+                              "them; set model.class_loss=gan_manual.losses.AuxiliaryClassifierLoss")
+        if model.class_loss is not None and not class_logits:
+            raise ConfigError("model.class_loss: set, but the discriminator returns no class logits; use one with "
+                              "condition=classifier, or unset model.class_loss")
+    frequencies = getattr(datamodule, "label_frequencies", None)
+    if model.num_classes and frequencies is not None:
+        frequencies()  # every training label in [0, num_classes), or one line naming the first that is not
+    wanted = getattr(datamodule, "predict_labels", None)
+    if wanted and not model.num_classes:
+        raise ConfigError("data.predict_labels: the generator is unconditional; it takes no labels")
+    if wanted and not all(0 <= label < model.num_classes for label in wanted):
+        raise ConfigError(f"data.predict_labels: {[x for x in wanted if x >= model.num_classes][0]} is not a class of "
+                          f"this generator; it takes 0 to {model.num_classes - 1}")
     if not fitting:
         return
     for network, prefix in (("generator", "g"), ("discriminator", "d")):
