@@ -1,5 +1,7 @@
 """The README's MNIST results: trains each config through the CLI, then scores 10k samples of the final
-generator against the 10k test images with the shipped classifier, and prints markdown rows.
+generator against the 10k test images with the shipped classifier, and prints markdown rows (for a conditional
+config the samples are made for labels drawn from the training labels, and the row adds class accuracy and
+per-class FID).
 
     python experiments/mnist_results.py [--epochs N] [configs/gan.yaml ...]
 
@@ -21,6 +23,7 @@ COLUMNS = ("fid", "kid", "inception_score", "classes_covered", "precision", "rec
 def row(name: str, figures: dict[str, float], extra: str) -> str:
     cells = [f"{figures['fid']:.2f}", f"{figures['kid']:.4f}", f"{figures['inception_score']:.2f}",
              f"{figures['classes_covered']:.0f}", f"{figures['precision']:.3f}", f"{figures['recall']:.3f}"]
+    cells += [f"{figures[k]:.3f}" if k in figures else "-" for k in ("class_accuracy", "class_fid")]
     return f"| {name} | {' | '.join(cells)} | {extra} |"
 
 
@@ -41,12 +44,14 @@ def main() -> None:
         cli = cli_main(fit)
         minutes = (time.perf_counter() - start) / 60
         metric.setup(cli.datamodule)
-        figures = metric(cli.model.generate(10_000, seed=0))
+        labels = cli.model.draw_labels(10_000, seed=0)  # None for an unconditional config
+        figures = metric(cli.model.generate(10_000, seed=0, labels=labels), labels)
         epochs = cli.trainer.current_epoch
         lines.append(row(f"`{config}`", figures, f"{epochs} epochs, {minutes:.1f} min"))
         print(lines[-1], flush=True)
-    lines.append(row("real: 10k training images (floor)", metric.floor(10_000), "-"))
-    print(f"| config | FID | KID | IS | classes | precision | recall | training |\n|{'---|' * 8}")
+    lines.append(row("real: 10k training images (floor)", metric.floor(10_000, conditional=True), "-"))
+    print(f"| config | FID | KID | IS | classes | precision | recall | class accuracy | class FID | training |\n"
+          f"|{'---|' * 10}")
     print("\n".join(lines))
 
 

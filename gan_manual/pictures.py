@@ -15,6 +15,12 @@ def image_grid(images: Tensor, nrow: int = 8) -> Tensor:
     return make_grid(images, nrow=nrow, normalize=True, value_range=(-1, 1))
 
 
+def class_rows(num_samples: int, nrow: int, num_classes: int) -> Tensor:
+    """Labels ``(num_samples,)`` for a grid of ``nrow`` columns with one class per row: row r is class r modulo
+    ``num_classes``."""
+    return torch.arange(num_samples) // nrow % num_classes
+
+
 def _mask(points: Tensor, extent: float, size: int) -> Tensor:
     """Points ``(N, 2)`` -> ``(size, size)`` bool, True where a point falls; y grows upwards."""
     pixel = ((points + extent) / (2 * extent) * (size - 1)).round().long()

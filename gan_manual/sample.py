@@ -1,13 +1,20 @@
 """``python -m gan_manual sample``: samples from a checkpoint alone, no config needed.
 
     python -m gan_manual sample --ckpt_path CKPT --num_samples N --output_dir DIR [--seed S]
+        [--labels L [L ...] | --class_grid K] [--score]
 
 Writes ``DIR/samples.pt`` (float ``(N, *data_shape)`` in the data's range: ``(N, C, H, W)`` in [-1, 1] for
 images) and ``DIR/grid.png`` (the first 100 images on a grid, or a scatter of 2D samples). The networks are
 rebuilt from the class paths and arguments saved in the checkpoint, loaded with ``weights_only=True``.
+
+From a class-conditional checkpoint the samples' classes are drawn from the training labels' distribution, or
+given: ``--labels 3 7`` (repeated to N), ``--class_grid K`` (K samples of every class, and ``grid.png`` with one
+class per row); ``DIR/labels.pt`` holds them (int64 ``(N,)``). ``--score`` scores MNIST or Fashion-MNIST samples
+with the shipped classifier against the checkpoint's data (``scores.json``; with labels, class accuracy and FID).
 """
 
 import argparse
+import json
 import re
 import warnings
 from pathlib import Path
@@ -18,7 +25,8 @@ from torchvision.utils import save_image
 
 from gan_manual.console import check_writable, fail
 from gan_manual.errors import ConfigError, causes
-from gan_manual.pictures import picture
+from gan_manual.metrics.images import DATASETS, ClassifierMetrics
+from gan_manual.pictures import image_grid, picture
 from gan_manual.resume import read_checkpoint
 from gan_manual.system import GAN
 
@@ -43,6 +51,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--output_dir", required=True, help="folder for samples.pt and grid.png (made if missing)")
     p.add_argument("--seed", type=int, default=0, help="seed of the noise: same seed, same samples")
     p.add_argument("--batch_size", type=_positive, default=1000, help="samples per forward pass")
+    labels = p.add_mutually_exclusive_group()
+    labels.add_argument("--labels", type=int, nargs="+", metavar="L",
+                        help="conditional checkpoints: the classes to make, repeated to num_samples")
+    labels.add_argument("--class_grid", type=_positive, metavar="K",
+                        help="conditional checkpoints: K samples of every class (replaces num_samples), one row each")
+    p.add_argument("--score", action="store_true",
+                   help="score the samples with the shipped classifier against the checkpoint's (Fashion-)MNIST data")
     return p
 
 
@@ -72,12 +87,64 @@ def _import_problem(error: BaseException) -> Optional[str]:
     return None
 
 
+def requested_labels(args: argparse.Namespace, num_classes: int) -> Optional[torch.Tensor]:
+    """The labels ``(N,)`` the arguments ask for (None: drawn by the model, or unconditional); a ConfigError for
+    labels out of range or on an unconditional checkpoint."""
+    if args.labels is None and args.class_grid is None:
+        return None
+    option = "--labels" if args.labels is not None else "--class_grid"
+    if not num_classes:
+        raise ConfigError(f"{option}: {args.ckpt_path} holds an unconditional generator; it takes no labels")
+    if args.class_grid is not None:
+        return torch.arange(num_classes).repeat_interleave(args.class_grid)
+    wrong = [label for label in args.labels if not 0 <= label < num_classes]
+    if wrong:
+        raise ConfigError(f"--labels: {wrong[0]} is not a class of this generator; it takes 0 to {num_classes - 1}")
+    return torch.tensor(args.labels).repeat((args.num_samples + len(args.labels) - 1) // len(args.labels))[
+        : args.num_samples]
+
+
+def scorer(ckpt_path: str) -> ClassifierMetrics:
+    """ClassifierMetrics on the test split of the data the checkpoint was trained on (its datamodule's saved
+    arguments); a ConfigError for data without a shipped classifier."""
+    saved = dict(read_checkpoint(ckpt_path).get("datamodule_hyper_parameters") or {})
+    class_path = saved.pop("_class_path", "")
+    classifier = {f"gan_manual.data.{name}DataModule": key for key, name in DATASETS.items()}.get(class_path)
+    if classifier is None:
+        raise ConfigError(f"--score: scores MNIST and Fashion-MNIST samples with the shipped classifiers; "
+                          f"{ckpt_path} was trained on {class_path or 'data it does not record'}")
+    module_name, _, class_name = class_path.rpartition(".")
+    datamodule_class = getattr(__import__(module_name, fromlist=[class_name]), class_name)
+    arguments = {k: v for k, v in saved.items() if not k.startswith("_")}
+    metric = ClassifierMetrics(classifier)
+    metric.setup(datamodule_class(**arguments))
+    return metric
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     args = parser().parse_args(argv)
     check_writable("output_dir", Path(args.output_dir))
-    samples = load(args.ckpt_path).generate(args.num_samples, args.seed, args.batch_size)
+    model = load(args.ckpt_path)
+    labels = requested_labels(args, model.num_classes)
+    metric = scorer(args.ckpt_path) if args.score else None  # the data is found (or not) before anything is made
+    num_samples = len(labels) if labels is not None else args.num_samples
+    if model.num_classes and labels is None:
+        labels = model.draw_labels(num_samples, args.seed)
+    samples = model.generate(num_samples, args.seed, args.batch_size, labels)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     torch.save(samples, out / "samples.pt")
-    save_image(picture(samples), out / "grid.png")
-    print(f"wrote {out / 'samples.pt'} {tuple(samples.shape)} and {out / 'grid.png'}")
+    if args.class_grid is not None:
+        save_image(image_grid(samples, args.class_grid), out / "grid.png")
+    else:
+        save_image(picture(samples), out / "grid.png")
+    written = [out / "samples.pt", out / "grid.png"]
+    if labels is not None:
+        torch.save(labels, out / "labels.pt")
+        written.insert(1, out / "labels.pt")
+    if metric is not None:
+        figures = metric(samples, labels)
+        (out / "scores.json").write_text(json.dumps(figures, indent=1) + "\n")
+        written.append(out / "scores.json")
+        print("  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
+    print(f"wrote {', '.join(map(str, written))} ({tuple(samples.shape)})")

@@ -4,7 +4,7 @@ scatter for toy data, to every TensorBoard logger (step = training batches) and 
 """
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Optional, Sequence
 
 import lightning as L
 import torch
@@ -16,7 +16,7 @@ from torchvision.utils import save_image
 
 from gan_manual.console import note
 from gan_manual.errors import require_data_shape
-from gan_manual.pictures import image_grid, picture, scatter
+from gan_manual.pictures import class_rows, image_grid, picture, scatter
 
 
 class SampleWriter(L.Callback):
@@ -46,13 +46,19 @@ class SampleWriter(L.Callback):
     def check(self, datamodule: L.LightningDataModule) -> None:
         """Raises a ConfigError when the data's samples are not what this picture draws (the CLI asks first)."""
 
+    def labels(self, num_classes: int) -> Optional[Tensor]:
+        """The classes ``(num_samples,)`` a conditional generator is asked for; None: drawn from the data's."""
+        return None
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.fast_dev_run or (trainer.current_epoch + 1) % self.every_n_epochs:
             return  # fast_dev_run writes nothing, as Lightning's own callbacks do
         log_dir = trainer.log_dir  # a collective under DDP: every process has to ask
         if not trainer.is_global_zero:
             return
-        samples = pl_module.generate(self.num_samples, self.seed, batch_size=self.num_samples)  # one draw of noise
+        labels = self.labels(pl_module.num_classes) if getattr(pl_module, "num_classes", 0) else None
+        # One draw of noise for all of them.
+        samples = pl_module.generate(self.num_samples, self.seed, batch_size=self.num_samples, labels=labels)
         image = self.render(samples, trainer.datamodule)
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger):
@@ -64,7 +70,8 @@ class SampleWriter(L.Callback):
 
 
 class ImageGrid(SampleWriter):
-    """Images in [-1, 1] on a grid of ``nrow`` columns (torchvision's ``make_grid``)."""
+    """Images in [-1, 1] on a grid of ``nrow`` columns (torchvision's ``make_grid``). From a conditional generator,
+    row ``r`` shows class ``r`` (modulo the number of classes): ``num_samples: 100, nrow: 10`` shows MNIST's ten."""
 
     def __init__(
         self,
@@ -79,6 +86,9 @@ class ImageGrid(SampleWriter):
 
     def render(self, samples: Tensor, datamodule: L.LightningDataModule) -> Tensor:
         return image_grid(samples, self.nrow)
+
+    def labels(self, num_classes: int) -> Optional[Tensor]:
+        return class_rows(self.num_samples, self.nrow, num_classes)
 
     def check(self, datamodule: L.LightningDataModule) -> None:
         require_data_shape(datamodule, lambda shape: len(shape) == 3, "ImageGrid draws images (C, H, W)",
@@ -119,17 +129,22 @@ class PointCloud(SampleWriter):
 
 class PredictionWriter(BasePredictionWriter):
     """What ``predict`` generated, to ``<log_dir>/samples.pt`` (float ``(num_predict, *data_shape)``) and
-    ``<log_dir>/grid.png`` (``samples_rank<r>.pt`` per process under DDP). The CLI adds it to every ``predict``."""
+    ``<log_dir>/grid.png`` (``samples_rank<r>.pt`` per process under DDP), and from a conditional generator its
+    labels to ``labels.pt`` (``labels_rank<r>.pt``). The CLI adds it to every ``predict``."""
 
     def __init__(self) -> None:
         super().__init__(write_interval="batch_and_epoch")
         self._batches: list[Tensor] = []
+        self._labels: list[Tensor] = []
 
     def on_predict_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._batches = []
+        self._batches, self._labels = [], []
 
     def write_on_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, prediction: Any,
                            batch_indices: Any, batch: Any, batch_idx: int, dataloader_idx: int) -> None:
+        if isinstance(prediction, tuple):  # a conditional generator's (samples, labels)
+            prediction, labels = prediction
+            self._labels.append(labels.cpu())
         self._batches.append(prediction.detach().float().cpu())
 
     def write_on_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, predictions: Sequence[Any],
@@ -139,6 +154,8 @@ class PredictionWriter(BasePredictionWriter):
         folder.mkdir(parents=True, exist_ok=True)
         name = f"samples_rank{trainer.global_rank}.pt" if trainer.world_size > 1 else "samples.pt"
         torch.save(samples, folder / name)
+        if self._labels:
+            torch.save(torch.cat(self._labels), folder / name.replace("samples", "labels"))
         if trainer.is_global_zero and len(samples):
             save_image(picture(samples), folder / "grid.png")
         note(f"predict: wrote {folder / name} {tuple(samples.shape)} and {folder / 'grid.png'}")

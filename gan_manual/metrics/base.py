@@ -1,5 +1,7 @@
 """The interface of a sample-quality metric, as the Evaluate callback uses it, and what metrics share."""
 
+from typing import Optional
+
 import lightning as L
 from torch import Tensor
 
@@ -7,11 +9,13 @@ from torch import Tensor
 class SampleMetric:
     """Scores generated samples against a datamodule's real data.
 
-    ``setup(datamodule)`` reads the reference data once (subclasses extend it); ``__call__(fake)`` scores samples
-    ``(N, *data_shape)`` in the data's range and returns named floats; ``floor(n)`` scores ``n`` real training
-    samples the same way, the figures a perfect generator would get; ``describe(n)`` says what the numbers are
-    computed on. The datamodule serves real samples through ``reference_samples(split, limit)``
-    (:meth:`gan_manual.data.InMemoryDataModule.reference_samples`).
+    ``setup(datamodule)`` reads the reference data once (subclasses extend it); ``__call__(fake, labels)`` scores
+    samples ``(N, *data_shape)`` in the data's range, made for the classes ``labels`` ``(N,)`` by a conditional
+    generator (None for an unconditional one; a metric that does not score conditioning ignores them), and returns
+    named floats; ``floor(n, conditional)`` scores ``n`` real training samples the same way (with their labels if
+    ``conditional``), the figures a perfect generator would get; ``describe(n)`` says what the numbers are
+    computed on. The datamodule serves real samples and labels through ``reference_samples(split, limit)`` and
+    ``reference_labels(split, limit)`` (:class:`gan_manual.data.InMemoryDataModule`).
     """
 
     datamodule: L.LightningDataModule
@@ -23,11 +27,12 @@ class SampleMetric:
         self.check(datamodule)
         self.datamodule = datamodule
 
-    def __call__(self, fake: Tensor) -> dict[str, float]:
+    def __call__(self, fake: Tensor, labels: Optional[Tensor] = None) -> dict[str, float]:
         raise NotImplementedError
 
-    def floor(self, num_samples: int) -> dict[str, float]:
-        return self(self.datamodule.reference_samples("train", num_samples))
+    def floor(self, num_samples: int, conditional: bool = False) -> dict[str, float]:
+        labels = self.datamodule.reference_labels("train", num_samples) if conditional else None
+        return self(self.datamodule.reference_samples("train", num_samples), labels)
 
     def describe(self, num_samples: int) -> str:
         raise NotImplementedError

@@ -1,7 +1,8 @@
 """Image metrics with the shipped classifier: FID, KID, classifier IS (torchmetrics), classes covered and the KL
-of the class histogram to uniform, and k-NN precision/recall (Kynkäänniemi et al. 2019)."""
+of the class histogram to uniform, and k-NN precision/recall (Kynkäänniemi et al. 2019); for a conditional
+generator also the share of samples classified as the class they were made for, and FID per class."""
 
-from typing import Literal
+from typing import Literal, Optional
 
 import lightning as L
 import torch
@@ -24,6 +25,10 @@ DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
 
 class ClassifierMetrics(SampleMetric):
     """Scores ``(N, 1, 28, 28)`` images in [-1, 1] against the datamodule's test split.
+
+    Given the labels a conditional generator was asked for, it adds ``class_accuracy`` (the share of samples the
+    classifier assigns to their label) and ``class_fid`` (FID between each class's samples and that class's test
+    images, the mean over the classes).
 
     Args:
         classifier: Shipped weights to use: ``mnist`` or ``fashion_mnist``.
@@ -48,6 +53,7 @@ class ClassifierMetrics(SampleMetric):
         self.kid_subset_size = kid_subset_size
         self.batch_size = batch_size
         self.real: Tensor = torch.empty(0)
+        self.real_labels: Tensor = torch.empty(0, dtype=torch.int64)
         self._real_features: Tensor = torch.empty(0)
 
     def check(self, datamodule: L.LightningDataModule) -> None:
@@ -63,6 +69,7 @@ class ClassifierMetrics(SampleMetric):
     def setup(self, datamodule: L.LightningDataModule) -> None:
         super().setup(datamodule)
         self.real = datamodule.reference_samples("test")
+        self.real_labels = datamodule.reference_labels("test")
         self._real_features = self._features(self.real)  # once: the reference does not change
 
     def describe(self, num_samples: int) -> str:
@@ -70,8 +77,12 @@ class ClassifierMetrics(SampleMetric):
                 f"({self.classifier}, {self.net.num_features}-d penultimate layer; IS from its logits)")
 
     @torch.no_grad()
-    def __call__(self, fake: Tensor) -> dict[str, float]:
-        return self._score(self._features(fake.float().cpu().clamp(-1, 1)))
+    def __call__(self, fake: Tensor, labels: Optional[Tensor] = None) -> dict[str, float]:
+        features = self._features(fake.float().cpu().clamp(-1, 1))
+        figures = self._score(features)
+        if labels is not None:
+            figures.update(self._conditional(features, labels.cpu()))
+        return figures
 
     @torch.no_grad()
     def _score(self, fake: Tensor) -> dict[str, float]:
@@ -104,6 +115,20 @@ class ClassifierMetrics(SampleMetric):
             "precision": precision,
             "recall": recall,
         }
+
+    def _conditional(self, fake: Tensor, labels: Tensor) -> dict[str, float]:
+        """``class_accuracy`` and ``class_fid`` from the samples' features ``(N, 128)`` and their labels ``(N,)``;
+        classes with fewer than 2 samples (or test images) have no FID and are left out of the mean."""
+        accuracy = (self.net.head(fake).argmax(1) == labels).double().mean().item()
+        fids = []
+        for c in labels.unique():
+            fake_c, real_c = fake[labels == c], self._real_features[self.real_labels == c]
+            if len(fake_c) >= 2 and len(real_c) >= 2:
+                fid = FrechetInceptionDistance(feature=_Computed(self.net.num_features))
+                fid.update(real_c, real=True)
+                fid.update(fake_c, real=False)
+                fids.append(fid.compute().item())
+        return {"class_accuracy": accuracy, "class_fid": sum(fids) / len(fids) if fids else float("nan")}
 
     def _features(self, images: Tensor) -> Tensor:
         return torch.cat([self.net.features(b) for b in images.split(self.batch_size)])

@@ -89,7 +89,7 @@ class InceptionFID(SampleMetric):
                 f"(2048-d, {self.weights.name})")
 
     @torch.no_grad()
-    def __call__(self, fake: Tensor) -> dict[str, float]:
+    def __call__(self, fake: Tensor, labels: Optional[Tensor] = None) -> dict[str, float]:
         self._fid.reset()  # the fake features only: the real ones stay (reset_real_features=False)
         self._update(fake, real=False)
         return {"inception_fid": self._fid.compute().item()}

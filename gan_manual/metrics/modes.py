@@ -3,6 +3,8 @@ al. 2018): a sample is high-quality within 3 standard deviations of its nearest 
 least one high-quality sample is nearest to it; and the KL divergence from the mode histogram of the
 high-quality samples to the uniform one (PacGAN's "reverse KL")."""
 
+from typing import Optional
+
 import lightning as L
 import torch
 from torch import Tensor
@@ -49,5 +51,5 @@ class ModeMetrics(SampleMetric):
         return (f"{num_samples} samples; {len(self.centers)} modes, std {self.std:g}; high quality within "
                 f"{self.threshold:g} std of the nearest mode")
 
-    def __call__(self, fake: Tensor) -> dict[str, float]:
+    def __call__(self, fake: Tensor, labels: Optional[Tensor] = None) -> dict[str, float]:
         return mode_metrics(fake.float().cpu(), self.centers, self.std, self.threshold)

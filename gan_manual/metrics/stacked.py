@@ -2,6 +2,8 @@
 MNIST classifier, the three digits name one of 1,000 modes; a mode is covered when at least one sample falls in
 it; and the KL divergence of the mode histogram to uniform (PacGAN Table 2 uses 26,000 samples)."""
 
+from typing import Optional
+
 import lightning as L
 import torch
 from jsonargparse.typing import PositiveInt
@@ -39,6 +41,6 @@ class StackedMNISTModes(SampleMetric):
                   for c in range(3)]
         return (torch.stack(digits, 1) * PLACES).sum(1)
 
-    def __call__(self, fake: Tensor) -> dict[str, float]:
+    def __call__(self, fake: Tensor, labels: Optional[Tensor] = None) -> dict[str, float]:
         counts = torch.bincount(self.modes(fake.clamp(-1, 1)), minlength=1000)
         return {"modes": float((counts > 0).sum()), "reverse_kl": kl_to_uniform(counts)}
