@@ -1,5 +1,6 @@
 """Help that fits on a screen: the networks' help names the shipped networks instead of every ``nn.Module`` in
-torch, and ``--ckpt_path`` says what it means here."""
+torch, the optimizers' and schedulers' help points to torch's modules instead of listing them, and
+``--ckpt_path`` says what it means here."""
 
 from argparse import Action
 
@@ -28,4 +29,8 @@ class HelpFormatter(DefaultHelpFormatter):
         if start >= 0 and "torch.nn.Identity" in text[start:]:  # typed nn.Module: any network goes
             role = "discriminator" if action.dest.endswith("discriminator") else "generator"
             text = text[:start] + f"; shipped: {', '.join(shipped(role))}; or any nn.Module by class_path)"
+        elif start >= 0 and "torch.optim.Optimizer" in text[start:]:  # torch's 16 optimizers, 10 lines
+            text = text[:start] + "; any torch.optim class by class_path, e.g. torch.optim.Adam)"
+        elif start >= 0 and "torch.optim.lr_scheduler.LRScheduler" in text[start:]:  # torch's 18 schedulers
+            text = text[:start] + "; any torch.optim.lr_scheduler class by class_path, e.g. StepLR)"
         return text
