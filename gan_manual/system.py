@@ -35,8 +35,7 @@ class GAN(L.LightningModule):
         generator: Maps ``(B, latent_dim)`` noise to ``(B, *data_shape)`` samples; exposes ``latent_dim``.
         discriminator: Maps ``(B, *data_shape)`` to raw scores ``(B,)`` (logits, or critic values).
         loss: The adversarial objective of both networks.
-        class_loss: ACGAN's class term, for a discriminator that returns ``(scores, class_logits)``: added to
-            both networks' losses with its weight (:class:`~gan_manual.losses.AuxiliaryClassifierLoss`).
+        class_loss: ACGAN's class loss, for a D that returns ``(scores, class_logits)``; joins both losses.
         penalty: Optional regulariser added to D's loss as ``penalty.weight * penalty(...)``.
         augment: Optional augmentation of every image D sees in training, real or fake (e.g. DiffAugment).
         g_optimizer: Builds G's optimizer from its parameters (any torch.optim class by class_path).
