@@ -245,3 +245,60 @@ def test_sngan_cifar10_resumes_exactly(fake_data, tmp_path):
     assert ours["lr_schedulers"][0]["_step_count"] == 13  # LinearLR: once at construction, then every batch
     for key in COMPARED:
         assert_same(ours[key], theirs[key], key)
+
+
+#: configs/cdcgan.yaml and acgan.yaml narrowed (their conditions kept): 2 epochs of 8 batches, last.ckpt every 4.
+CONDITIONAL_YAML = """
+trainer:
+  max_epochs: 2
+  limit_train_batches: 8
+  limit_val_batches: 1
+  log_every_n_steps: 2
+  enable_progress_bar: false
+  enable_model_summary: false
+  logger: {class_path: lightning.pytorch.loggers.TensorBoardLogger, init_args: {save_dir: runs, name: c}}
+  callbacks:
+  - class_path: gan_manual.callbacks.ResumeCheckpoint
+    init_args: {every_n_batches: 4}
+model:
+  init_args:
+    generator: {class_path: gan_manual.nets.DCGANGenerator, init_args: {latent_dim: 8, width: 4}}
+    discriminator: {class_path: gan_manual.nets.DCGANDiscriminator, init_args: {width: 4}}
+"""
+
+
+def run_conditional(name: str, folder: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+    (folder / "narrow.yaml").write_text(CONDITIONAL_YAML)
+    return run_cli(["fit", "-c", config(f"configs/{name}.yaml"), "-c", "narrow.yaml", *args], folder, data)
+
+
+@pytest.fixture(scope="module")
+def conditional_reference(tmp_path_factory, fake_data):
+    folders = {}
+
+    def reference(name: str) -> Path:
+        if name not in folders:
+            folders[name] = tmp_path_factory.mktemp(f"uninterrupted_{name}")
+            result = run_conditional(name, folders[name], fake_data)
+            assert result.returncode == 0, result.stderr[-3000:]
+        return folders[name]
+
+    return reference
+
+
+@pytest.mark.parametrize("name, kill, resumes_from", [("cdcgan", 7, 4), ("cdcgan", 11, 8), ("acgan", 14, 12)])
+def test_conditional_runs_resume_exactly(conditional_reference, fake_data, tmp_path, name, kill, resumes_from):
+    """Labels drawn for the fakes come from the per-batch noise and label_probs is saved: a resumed conditional
+    run (projection D with conditional BatchNorm G; ACGAN with its class loss) ends bit-identical."""
+    killed = run_conditional(name, tmp_path, fake_data, kill_at(kill))
+    assert killed.returncode == -9, killed.stderr[-3000:]
+    assert torch.load(newest_last(tmp_path), weights_only=True)["gan_manual"]["batches_trained"] == resumes_from
+    resumed = run_conditional(name, tmp_path, fake_data, "--ckpt_path", "last")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ours = torch.load(newest_last(tmp_path), weights_only=True)
+    theirs = torch.load(newest_last(conditional_reference(name)), weights_only=True)
+    assert ours["gan_manual"]["batches_trained"] == 16
+    head = any(k.startswith("discriminator.head.classes.") for k in ours["state_dict"])
+    assert "label_probs" in ours["state_dict"] and head == (name == "acgan")
+    for key in COMPARED:
+        assert_same(ours[key], theirs[key], key)
