@@ -155,6 +155,18 @@ def run_command(path) -> list[str]:
     return [str(REPO / a) if a.endswith(".yaml") else a for a in args] + fake
 
 
+def readme_example(name: str, folder: Path) -> list[str]:
+    """The README's ``<!-- name.py -->`` code block, written to ``folder/name.py``, and the arguments of its
+    ``<!-- name command -->`` line (config paths made absolute) with TINY's settings and no progress bar."""
+    readme = (REPO / "README.md").read_text()
+    code = readme.split(f"<!-- {name}.py -->\n```python\n", 1)[1].split("```", 1)[0]
+    (folder / f"{name}.py").write_text(code)
+    command = readme.split(f"<!-- {name} command -->\n", 1)[1].split("\n", 1)[0].strip()
+    args = command.split("python -m gan_manual ", 1)[1].split()
+    return [*[config(a) if a.startswith("configs/") else a for a in args], *TINY,
+            "--trainer.enable_progress_bar=false"]
+
+
 def snapshot(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` with the sha256 of its bytes."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()

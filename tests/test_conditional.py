@@ -17,7 +17,7 @@ from gan_manual.metrics import ClassifierMetrics
 from gan_manual.nets import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, ResNetDiscriminator,
                              ResNetGenerator)
 from gan_manual.nets.contract import check_networks
-from helpers import REPO, TINY, config, fit, write_fake_image_folder
+from helpers import TINY, config, fit, readme_example, write_fake_image_folder
 
 LABELS = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])
 #: (G class, D class, data_shape, small arguments of each)
@@ -307,14 +307,9 @@ def test_ring_labels_are_its_modes():
 
 def test_readme_conditional_example_trains(isolated, monkeypatch):
     """The README's conditional networks of one's own, written to a file and run with the README's command."""
-    readme = (REPO / "README.md").read_text()
-    code = readme.split("<!-- mycondnets.py -->\n```python\n", 1)[1].split("```", 1)[0]
-    (isolated / "mycondnets.py").write_text(code)
+    args = readme_example("mycondnets", isolated)
     monkeypatch.syspath_prepend(str(isolated))
-    command = readme.split("<!-- mycondnets command -->\n", 1)[1].split("\n", 1)[0].strip()
-    args = command.split("python -m gan_manual ", 1)[1].split()
-    cli = main([*[config(a) if a.startswith("configs/") else a for a in args], *TINY,
-                "--trainer.enable_progress_bar=false"])
+    cli = main(args)
     model = cli.model
     assert type(model.generator).__name__ == "CondGenerator" and model.num_classes == 10
     assert model.batches_trained == 4

@@ -12,7 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from torch import nn
 
 from gan_manual.cli import main
-from helpers import REPO, TINY, config, run_cli, snapshot
+from helpers import TINY, config, readme_example, run_cli, snapshot
 
 GAN = ["fit", "-c", config("configs/gan.yaml"), *TINY, "--trainer.enable_progress_bar=false"]
 SMALL = ["--model.init_args.generator.init_args.hidden_dims=[32]",
@@ -302,12 +302,7 @@ def test_saved_config_records_the_data_folder_in_use(isolated, fake_data):
 
 def test_readme_example_networks_train(isolated, monkeypatch):
     """The README's own conv generator and discriminator, written to a local file as the README shows."""
-    readme = (REPO / "README.md").read_text()
-    code = readme.split("<!-- mynets.py -->\n```python\n", 1)[1].split("```", 1)[0]
-    (isolated / "mynets.py").write_text(code)
+    args = readme_example("mynets", isolated)
     monkeypatch.syspath_prepend(str(isolated))
-    command = readme.split("<!-- mynets command -->\n", 1)[1].split("\n", 1)[0].strip()
-    args = command.split("python -m gan_manual ", 1)[1].split()
-    cli = main([*[config(a) if a.startswith("configs/") else a for a in args], *TINY[1:],
-                "--trainer.max_epochs=1", "--trainer.enable_progress_bar=false"])
+    cli = main(args)
     assert type(cli.model.generator).__name__ == "ConvGenerator" and cli.model.batches_trained == 4
