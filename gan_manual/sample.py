@@ -28,6 +28,7 @@ from gan_manual.errors import ConfigError, causes
 from gan_manual.metrics.images import DATASETS, ClassifierMetrics
 from gan_manual.pictures import image_grid, picture
 from gan_manual.resume import read_checkpoint
+from gan_manual.sampling import check_labels, repeat_labels
 from gan_manual.system import GAN
 
 
@@ -97,11 +98,8 @@ def requested_labels(args: argparse.Namespace, num_classes: int) -> Optional[tor
         raise ConfigError(f"{option}: {args.ckpt_path} holds an unconditional generator; it takes no labels")
     if args.class_grid is not None:
         return torch.arange(num_classes).repeat_interleave(args.class_grid)
-    wrong = [label for label in args.labels if not 0 <= label < num_classes]
-    if wrong:
-        raise ConfigError(f"--labels: {wrong[0]} is not a class of this generator; it takes 0 to {num_classes - 1}")
-    return torch.tensor(args.labels).repeat((args.num_samples + len(args.labels) - 1) // len(args.labels))[
-        : args.num_samples]
+    check_labels("--labels", args.labels, num_classes)
+    return repeat_labels(args.labels, args.num_samples)
 
 
 def scorer(ckpt_path: str) -> ClassifierMetrics:
@@ -128,8 +126,8 @@ def main(argv: Optional[list[str]] = None) -> None:
     labels = requested_labels(args, model.num_classes)
     metric = scorer(args.ckpt_path) if args.score else None  # the data is found (or not) before anything is made
     num_samples = len(labels) if labels is not None else args.num_samples
-    if model.num_classes and labels is None:
-        labels = model.draw_labels(num_samples, args.seed)
+    if labels is None:
+        labels = model.draw_labels(num_samples, args.seed)  # None for an unconditional generator
     samples = model.generate(num_samples, args.seed, args.batch_size, labels)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

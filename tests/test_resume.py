@@ -202,31 +202,41 @@ def test_spectral_norm_and_diffaugment_resume_exactly(conv_reference, fake_data,
         assert_same(ours[key], theirs[key], key)
 
 
-#: configs/sngan_cifar10.yaml on the fake CIFAR-10, narrowed: 2 epochs of 6 batches, last.ckpt every 4 batches.
-SNGAN_YAML = """
+def narrowed(batches: int, nets: str, data: str = "") -> str:
+    """A config to put after a shipped one: 2 epochs of ``batches`` batches, last.ckpt every 4 batches, the
+    networks replaced by small ones (``nets``: YAML under ``model.init_args``)."""
+    return f"""
 trainer:
   max_epochs: 2
-  limit_train_batches: 6
+  limit_train_batches: {batches}
   limit_val_batches: 1
   log_every_n_steps: 2
   enable_progress_bar: false
   enable_model_summary: false
-  logger: {class_path: lightning.pytorch.loggers.TensorBoardLogger, init_args: {save_dir: runs, name: s}}
+  logger: {{class_path: lightning.pytorch.loggers.TensorBoardLogger, init_args: {{save_dir: runs, name: n}}}}
   callbacks:
   - class_path: gan_manual.callbacks.ResumeCheckpoint
-    init_args: {every_n_batches: 4}
+    init_args: {{every_n_batches: 4}}
 model:
   init_args:
-    generator: {class_path: gan_manual.nets.ResNetGenerator, init_args: {latent_dim: 16, width: 8}}
-    discriminator: {class_path: gan_manual.nets.ResNetDiscriminator, init_args: {width: 8}}
-data:
-  init_args: {check_md5: false}
-"""
+{nets}
+{data}"""
+
+
+def run_narrowed(base: str, yaml: str, folder: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
+    """``base`` (a shipped config) then ``yaml``, trained in ``folder``."""
+    (folder / "narrow.yaml").write_text(yaml)
+    return run_cli(["fit", "-c", config(base), "-c", "narrow.yaml", *args], folder, data)
+
+
+#: configs/sngan_cifar10.yaml on the fake CIFAR-10, narrowed: 2 epochs of 6 batches.
+SNGAN_YAML = narrowed(6, """    generator: {class_path: gan_manual.nets.ResNetGenerator, init_args: {latent_dim: 16, width: 8}}
+    discriminator: {class_path: gan_manual.nets.ResNetDiscriminator, init_args: {width: 8}}""",
+                      "data:\n  init_args: {check_md5: false}\n")
 
 
 def run_sngan(folder: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
-    (folder / "sngan.yaml").write_text(SNGAN_YAML)
-    return run_cli(["fit", "-c", config("configs/sngan_cifar10.yaml"), "-c", "sngan.yaml", *args], folder, data)
+    return run_narrowed("configs/sngan_cifar10.yaml", SNGAN_YAML, folder, data, *args)
 
 
 def test_sngan_cifar10_resumes_exactly(fake_data, tmp_path):
@@ -247,29 +257,13 @@ def test_sngan_cifar10_resumes_exactly(fake_data, tmp_path):
         assert_same(ours[key], theirs[key], key)
 
 
-#: configs/cdcgan.yaml and acgan.yaml narrowed (their conditions kept): 2 epochs of 8 batches, last.ckpt every 4.
-CONDITIONAL_YAML = """
-trainer:
-  max_epochs: 2
-  limit_train_batches: 8
-  limit_val_batches: 1
-  log_every_n_steps: 2
-  enable_progress_bar: false
-  enable_model_summary: false
-  logger: {class_path: lightning.pytorch.loggers.TensorBoardLogger, init_args: {save_dir: runs, name: c}}
-  callbacks:
-  - class_path: gan_manual.callbacks.ResumeCheckpoint
-    init_args: {every_n_batches: 4}
-model:
-  init_args:
-    generator: {class_path: gan_manual.nets.DCGANGenerator, init_args: {latent_dim: 8, width: 4}}
-    discriminator: {class_path: gan_manual.nets.DCGANDiscriminator, init_args: {width: 4}}
-"""
+#: configs/cdcgan.yaml and acgan.yaml narrowed (their conditions kept): 2 epochs of 8 batches.
+CONDITIONAL_YAML = narrowed(8, """    generator: {class_path: gan_manual.nets.DCGANGenerator, init_args: {latent_dim: 8, width: 4}}
+    discriminator: {class_path: gan_manual.nets.DCGANDiscriminator, init_args: {width: 4}}""")
 
 
 def run_conditional(name: str, folder: Path, data: Path, *args: str) -> subprocess.CompletedProcess:
-    (folder / "narrow.yaml").write_text(CONDITIONAL_YAML)
-    return run_cli(["fit", "-c", config(f"configs/{name}.yaml"), "-c", "narrow.yaml", *args], folder, data)
+    return run_narrowed(f"configs/{name}.yaml", CONDITIONAL_YAML, folder, data, *args)
 
 
 @pytest.fixture(scope="module")

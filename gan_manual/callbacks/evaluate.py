@@ -51,7 +51,7 @@ class Evaluate(L.Callback):
     def _evaluate(self, pl_module: L.LightningModule) -> dict[str, float]:
         # A conditional system's samples are made for labels drawn from the data's distribution, which the metric
         # gets too (to score how well the samples keep to them).
-        labels = pl_module.draw_labels(self.num_samples, self.seed) if getattr(pl_module, "num_classes", 0) else None
+        labels = pl_module.draw_labels(self.num_samples, self.seed)  # None for an unconditional system
         fake = pl_module.generate(self.num_samples, self.seed, self.batch_size, labels)
         return self.metric(fake) if labels is None else self.metric(fake, labels)
 
@@ -65,7 +65,7 @@ class Evaluate(L.Callback):
         figures = self._evaluate(pl_module)
         pl_module.log_dict({f"test/{k}": v for k, v in figures.items()}, on_epoch=True, on_step=False)
         if trainer.is_global_zero:
-            floor = self.metric.floor(self.num_samples, conditional=bool(getattr(pl_module, "num_classes", 0)))
+            floor = self.metric.floor(self.num_samples, conditional=pl_module.num_classes > 0)
             sys.stdout.write(table(figures, floor, self.metric.describe(self.num_samples)))
 
 

@@ -56,7 +56,7 @@ class SampleWriter(L.Callback):
         log_dir = trainer.log_dir  # a collective under DDP: every process has to ask
         if not trainer.is_global_zero:
             return
-        labels = self.labels(pl_module.num_classes) if getattr(pl_module, "num_classes", 0) else None
+        labels = self.labels(pl_module.num_classes) if pl_module.num_classes else None
         # One draw of noise for all of them.
         samples = pl_module.generate(self.num_samples, self.seed, batch_size=self.num_samples, labels=labels)
         image = self.render(samples, trainer.datamodule)

@@ -12,6 +12,7 @@ import yaml
 from gan_manual.console import check_writable
 from gan_manual.errors import ConfigError
 from gan_manual.nets.contract import check_networks
+from gan_manual.sampling import check_labels
 from gan_manual.system import GAN
 
 
@@ -62,9 +63,8 @@ def check_model(model: GAN, datamodule: Optional[L.LightningDataModule], fitting
     wanted = getattr(datamodule, "predict_labels", None)
     if wanted and not model.num_classes:
         raise ConfigError("data.predict_labels: the generator is unconditional; it takes no labels")
-    if wanted and not all(0 <= label < model.num_classes for label in wanted):
-        raise ConfigError(f"data.predict_labels: {[x for x in wanted if x >= model.num_classes][0]} is not a class of "
-                          f"this generator; it takes 0 to {model.num_classes - 1}")
+    if wanted:
+        check_labels("data.predict_labels", wanted, model.num_classes)
     if not fitting:
         return
     for network, prefix in (("generator", "g"), ("discriminator", "d")):

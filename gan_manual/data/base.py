@@ -10,6 +10,7 @@ from torch.utils.data import DataLoader
 
 from gan_manual.data.loader import batch_loader
 from gan_manual.errors import ConfigError
+from gan_manual.sampling import repeat_labels
 
 
 class InMemoryDataModule(L.LightningDataModule):
@@ -45,16 +46,17 @@ class InMemoryDataModule(L.LightningDataModule):
         """Real samples ``(N, *data_shape)`` in the range the networks see (what a perfect generator would make),
         the first ``limit`` (all if None) of the training or the held-out split: what metrics compare samples
         with. Sets the data up if that has not happened yet."""
-        if not self.train_tensors:
-            self.setup("fit" if split == "train" else "test")
-        samples = (self.train_tensors if split == "train" else self.eval_tensors)[0]
-        return self.to_model_range(samples[:limit])
+        return self.to_model_range(self._split(split)[0][:limit])
 
     def reference_labels(self, split: Literal["train", "test"], limit: Optional[int] = None) -> Tensor:
         """The labels ``(N,)`` of :meth:`reference_samples` with the same arguments."""
+        return self._split(split)[1][:limit]
+
+    def _split(self, split: Literal["train", "test"]) -> tuple[Tensor, ...]:
+        """The training or the held-out ``(samples, labels)``, set up first if need be."""
         if not self.train_tensors:
             self.setup("fit" if split == "train" else "test")
-        return (self.train_tensors if split == "train" else self.eval_tensors)[1][:limit]
+        return self.train_tensors if split == "train" else self.eval_tensors
 
     def label_frequencies(self) -> Tensor:
         """The share of each class among the training labels, ``(num_classes,)`` float64 summing to 1: the
@@ -99,6 +101,5 @@ class InMemoryDataModule(L.LightningDataModule):
         index."""
         served: tuple[Tensor, ...] = (torch.arange(self.num_predict),)
         if self.predict_labels:
-            repeats = -(-self.num_predict // len(self.predict_labels))
-            served += (torch.tensor(self.predict_labels).repeat(repeats)[: self.num_predict],)
+            served += (repeat_labels(self.predict_labels, self.num_predict),)
         return batch_loader(served, self.batch_size, 0, shuffle=False, drop_last=False)

@@ -74,10 +74,15 @@ def conditional_norms(layers: nn.Sequential, num_classes: int) -> nn.Sequential:
     return layers
 
 
+def apply(layer: nn.Module, h: Tensor, y: Optional[Tensor]) -> Tensor:
+    """``layer(h)``, or ``layer(h, y)`` for a :class:`ConditionalBatchNorm`."""
+    return layer(h, y) if isinstance(layer, ConditionalBatchNorm) else layer(h)
+
+
 def run(layers: nn.Sequential, h: Tensor, y: Optional[Tensor]) -> Tensor:
     """``layers`` applied in order, each :class:`ConditionalBatchNorm` given the labels ``y`` as well."""
     for layer in layers:
-        h = layer(h, y) if isinstance(layer, ConditionalBatchNorm) else layer(h)
+        h = apply(layer, h, y)
     return h
 
 

@@ -19,7 +19,7 @@ from torch import Tensor, nn
 from torch.nn import functional as F
 
 from gan_manual.nets.conditioning import (ConditionalBatchNorm, DiscriminatorCondition, DiscriminatorHead,
-                                          GeneratorCondition, check_condition)
+                                          GeneratorCondition, apply, check_condition)
 from gan_manual.nets.norms import maybe_spectral_norm
 from gan_manual.nets.packing import pack as pack_samples
 from gan_manual.nets.sizes import doublings
@@ -50,9 +50,8 @@ class GeneratorBlock(nn.Module):
         return F.interpolate(x, scale_factor=2, mode="bilinear", align_corners=False)
 
     def forward(self, x: Tensor, y: Optional[Tensor] = None) -> Tensor:
-        conditional = isinstance(self.norm1, ConditionalBatchNorm)
-        h = self.conv1(self._up(F.relu(self.norm1(x, y) if conditional else self.norm1(x))))
-        h = self.conv2(F.relu(self.norm2(h, y) if conditional else self.norm2(h)))
+        h = self.conv1(self._up(F.relu(apply(self.norm1, x, y))))
+        h = self.conv2(F.relu(apply(self.norm2, h, y)))
         return h + self.shortcut(self._up(x))
 
 
