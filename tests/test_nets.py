@@ -37,6 +37,32 @@ def test_shapes():
     assert d(x).shape == (4,)
 
 
+def test_maxout_discriminator_keeps_the_largest_piece_of_each_unit():
+    torch.manual_seed(0)
+    d = MLPDiscriminator(data_shape=(2,), hidden_dims=(6, 4), maxout_pieces=5)
+    x = torch.randn(8, 2)
+    assert d(x).shape == (8,)
+    first = d.net[1]  # after Flatten: Maxout(Linear(2, 6 * 5))
+    pieces = first.linear(x).view(8, 6, 5)
+    assert torch.equal(first(x), pieces.max(dim=2).values)
+    assert first.linear.out_features == 30 and d.net[2].linear.in_features == 6
+    assert not any(isinstance(m, torch.nn.LeakyReLU) for m in d.modules())
+
+
+def test_pacgans_toy_generator_options():
+    torch.manual_seed(0)
+    g = MLPGenerator(latent_dim=2, hidden_dims=(400,) * 4, data_shape=(2,), first_batch_norm=True,
+                     negative_slope=0.0, tanh=False, init_std=0.02)
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in g.modules()) == 4
+    linears = [m for m in g.modules() if isinstance(m, torch.nn.Linear)]
+    assert all((m.bias == 0).all() for m in linears)
+    assert torch.cat([m.weight.flatten() for m in linears]).std().item() == pytest.approx(0.02, rel=0.02)
+    assert g(torch.randn(16, 2)).shape == (16, 2)
+    default = MLPGenerator(latent_dim=2, hidden_dims=(400,) * 4, data_shape=(2,))
+    assert sum(isinstance(m, torch.nn.BatchNorm1d) for m in default.modules()) == 3
+    assert max(m.bias.abs().max().item() for m in default.modules() if isinstance(m, torch.nn.Linear)) > 0
+
+
 def test_packed_discriminator_judges_packs_of_consecutive_samples():
     torch.manual_seed(0)
     d = MLPDiscriminator(data_shape=(2,), hidden_dims=(8,), pack=2)
