@@ -48,7 +48,9 @@ class Evaluate(L.Callback):
         # (an MNIST classifier on Fashion-MNIST) stops the run here, in one line.
         self.metric.setup(trainer.datamodule)
 
-    def _evaluate(self, pl_module: L.LightningModule) -> dict[str, float]:
+    def evaluate(self, pl_module: L.LightningModule) -> dict[str, float]:
+        """The metric's figures for ``pl_module``'s samples now (what training and ``test`` log; a study's final
+        figures)."""
         # A conditional system's samples are made for labels drawn from the data's distribution, which the metric
         # gets too (to score how well the samples keep to them).
         labels = pl_module.draw_labels(self.num_samples, self.seed)  # None for an unconditional system
@@ -58,11 +60,11 @@ class Evaluate(L.Callback):
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.every_n_epochs <= 0 or (trainer.current_epoch + 1) % self.every_n_epochs:
             return
-        figures = self._evaluate(pl_module)  # every process computes the same (same noise, same data)
+        figures = self.evaluate(pl_module)  # every process computes the same (same noise, same data)
         pl_module.log_dict(figures, on_epoch=True, on_step=False)
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        figures = self._evaluate(pl_module)
+        figures = self.evaluate(pl_module)
         pl_module.log_dict({f"test/{k}": v for k, v in figures.items()}, on_epoch=True, on_step=False)
         if trainer.is_global_zero:
             floor = self.metric.floor(self.num_samples, conditional=pl_module.num_classes > 0)

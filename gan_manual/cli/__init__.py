@@ -31,8 +31,9 @@ from gan_manual.trainer import Trainer
 
 PROGRAM = "python -m gan_manual"
 EPILOG = (f"{PROGRAM} sample --ckpt_path CKPT --num_samples N --output_dir DIR: samples from a checkpoint alone "
-          f"({PROGRAM} sample --help). Each subcommand has its own --help; --model.help CLASS_PATH shows a class's "
-          f"arguments.")
+          f"({PROGRAM} sample --help). {PROGRAM} study STUDY.yaml: variants x seeds as runs, compared in tables and "
+          f"plots ({PROGRAM} study --help). Each subcommand has its own --help; --model.help CLASS_PATH shows a "
+          f"class's arguments.")
 
 
 #: The full key of a nested ``--model.generator.help CLASS`` on the command line (short form), if any.

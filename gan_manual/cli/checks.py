@@ -23,7 +23,11 @@ def check_config_files(args: list[str]) -> None:
     files += [arg.split("=", 1)[1] for arg in args if arg.startswith("--config=")]
     for name in files:
         path = Path(name)
-        if not path.is_file():
+        try:
+            is_file = path.is_file()
+        except OSError:  # too long for a file name: a config's text, which jsonargparse takes in place of a file
+            is_file = False
+        if not is_file:
             continue  # jsonargparse says so
         try:
             yaml.safe_load(path.read_text())

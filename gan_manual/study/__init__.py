@@ -1,0 +1,199 @@
+"""``python -m gan_manual study STUDY.yaml``: a grid of variants over seeds, each cell an ordinary ``fit`` run in a
+folder of its own, then the tables and plots that compare them.
+
+    python -m gan_manual study STUDY.yaml [--processes N] [--threads T] [--output_dir DIR]
+        [--executor local|ray] [--address ADDR] [--gpus G]
+
+The study file (keys in :mod:`gan_manual.study.spec`) names the base configs, the variants and grid, the seeds,
+the metrics and the parallelism. Every cell's config is built and checked before any cell starts; then the cells
+run (``--processes`` at once here, or as Ray tasks), a progress line as each finishes. Rerunning a study skips
+finished cells, resumes unfinished ones from their ``last.ckpt``, and retries failed ones. It writes, in its folder:
+
+    results.csv              a row per cell: variant, seed, status, figures, seconds, error
+    summary.md               a row per variant: mean ± std over seeds [min, max], the command that made it
+    curves.png               each metric over training per variant (seeds as a band)
+    finals.png               each final figure per variant (seeds as points)
+    samples.png              each variant's samples
+    cells/<variant>/seed_S/  the runs (module :mod:`gan_manual.study.cell`); tensorboard --logdir on cells/ shows
+                             every run's curves and, in its HParams tab, the varied keys with the final figures
+
+    study/spec.py       the study file and its cells
+    study/cell.py       one cell: fit, evaluate, samples, HParams, result.json
+    study/executors.py  local processes or Ray tasks
+    study/report.py     results.csv, summary.md and the curves from the logs
+    study/plots.py      the PNGs
+"""
+
+import argparse
+import contextlib
+import io
+import logging
+import os
+import shlex
+import shutil
+import sys
+import time
+import warnings
+from dataclasses import replace
+from typing import Any, NoReturn
+
+from gan_manual.console import check_writable, fail, note
+from gan_manual.errors import ConfigError
+from gan_manual.study import executors, plots, report, spec
+from gan_manual.study.cell import arguments, read_result
+from gan_manual.study.spec import Cell, Study
+
+PROGRAM = "python -m gan_manual study"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} ({PROGRAM} --help)")
+
+
+def parser() -> argparse.ArgumentParser:
+    p = _Parser(prog=PROGRAM, description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("study", help="the study file (YAML)")
+    p.add_argument("--processes", type=int, help="cells at once with the local executor (else the file's, or 1)")
+    p.add_argument("--threads", type=int, help="torch threads per cell (else the file's, or cores / processes)")
+    p.add_argument("--output_dir", help="the study's folder (else the file's output_dir, or runs/studies/<name>)")
+    p.add_argument("--executor", choices=("local", "ray"), default="local",
+                   help="local: processes of this machine; ray: a task per cell on a Ray cluster")
+    p.add_argument("--address", help="ray: the cluster to join (auto, ray://host:10001); none starts a local one")
+    p.add_argument("--gpus", type=float, default=0.0, help="ray: GPUs each cell asks for")
+    return p
+
+
+def main(argv: list[str]) -> Study:
+    """Runs the study; returns it (a failed cell makes the exit code 1, once the report is written)."""
+    args = parser().parse_args(argv)
+    try:
+        study = _configure(spec.load(args.study, args.output_dir), args)
+        cells = study.cells()
+        validate(cells)
+        check_writable("study.output_dir", study.output_dir)
+    except ConfigError as error:
+        fail(str(error))
+    study.output_dir.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(study.path, study.output_dir / "study.yaml")
+    todo = [cell for cell in cells if (read_result(cell) or {}).get("status") != "done"]
+    where = f"{study.processes} processes" if args.executor == "local" else "Ray tasks"
+    note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where} of {study.threads} threads; "
+         f"cells in {study.output_dir / 'cells'}")
+    progress = _Progress(len(cells), len(cells) - len(todo))
+    if args.executor == "ray":
+        executors.run_ray(todo, study.threads, study.samples, progress, args.address, args.gpus)
+    elif todo:
+        executors.run_local(todo, study.processes, study.threads, study.samples, progress)
+    failed = write_report(study, cells, _command(argv))
+    note(f"study: results in {study.output_dir / 'summary.md'}" + (f"; {failed} cells failed" if failed else ""))
+    if failed:
+        sys.exit(1)
+    return study
+
+
+def _configure(study: Study, args: argparse.Namespace) -> Study:
+    processes = args.processes or study.processes
+    threads = args.threads or study.threads or max(1, (os.cpu_count() or 1) // processes)
+    if processes < 1 or threads < 1:
+        raise ConfigError(f"--processes/--threads: positive integers, not {processes}/{threads}")
+    cores = os.cpu_count() or 1
+    if args.executor == "local" and processes * threads > cores:
+        raise ConfigError(f"study.threads: {processes} processes x {threads} threads is more than this machine's "
+                          f"{cores} cores (they would slow each other down); lower processes or threads")
+    return replace(study, processes=processes, threads=threads)
+
+
+def validate(cells: list[Cell]) -> None:
+    """Builds every variant's config (cells differ from the first seed's only by the seed) as its run would, and
+    checks it as ``fit`` does before writing anything; the first problem is a ConfigError naming the cell."""
+    from gan_manual.cli import GANCLI, checks
+    from gan_manual.cli.messages import user_error
+
+    seen = set()
+    for cell in cells:
+        if cell.group in seen:
+            continue
+        seen.add(cell.group)
+        captured = io.StringIO()
+        try:
+            with _quiet(captured):
+                cli = GANCLI(args=arguments(cell), run=False)
+                checks.check_model(cli.model, cli.datamodule, fitting=True)
+                checks.check_callbacks(cli.trainer, cli.datamodule)
+        except SystemExit:
+            lines = [line for line in captured.getvalue().splitlines() if line.startswith("error: ")]
+            raise ConfigError(f"study cell {cell.group}: {lines[-1].removeprefix('error: ') if lines else 'refused'}")
+        except Exception as error:
+            problem = user_error(error)
+            if problem is None:
+                raise
+            raise ConfigError(f"study cell {cell.group}: {problem}") from error
+
+
+@contextlib.contextmanager
+def _quiet(stderr: io.StringIO) -> Any:
+    """Building a config prints Lightning's notes and warnings; a study builds one per variant."""
+    logging.disable(logging.INFO)
+    try:
+        with warnings.catch_warnings(), contextlib.redirect_stderr(stderr), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+class _Progress:
+    """Reports each finished cell on one line: done/total, failed, elapsed, estimated time left."""
+
+    def __init__(self, total: int, done: int) -> None:
+        self.total, self.done, self.before, self.failed = total, done, done, 0
+        self.start = time.perf_counter()
+
+    def __call__(self, cell: Cell, result: dict[str, Any]) -> None:
+        self.done += 1
+        self.failed += result["status"] != "done"
+        elapsed = time.perf_counter() - self.start
+        left = elapsed / (self.done - self.before) * (self.total - self.done)
+        what = "done" if result["status"] == "done" else f"failed: {result['error']}"
+        note(f"study: {self.done}/{self.total} done, {self.failed} failed, {_clock(elapsed)} elapsed, ETA "
+             f"{_clock(left)} | {cell.name}: {what} ({result['seconds']:.0f} s)")
+
+
+def _clock(seconds: float) -> str:
+    minutes, seconds = divmod(int(seconds), 60)
+    return f"{minutes // 60}:{minutes % 60:02d}:{seconds:02d}"
+
+
+def _command(argv: list[str]) -> str:
+    return " ".join([PROGRAM, *map(shlex.quote, argv)])
+
+
+def write_report(study: Study, cells: list[Cell], command: str) -> int:
+    """results.csv, summary.md and the plots from whatever the cells hold now; returns the cells not done."""
+    names = list(dict.fromkeys(study.metrics))
+    rows, groups, samples = [], {}, {}
+    for cell in cells:
+        result = read_result(cell) or {"status": "unfinished", "seconds": 0.0, "figures": {}}
+        logged = report.curves(cell, names, study.progress)
+        row = {"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
+               "error": "", **result, **report.cell_figures(study, result, logged)}
+        rows.append(row)
+        groups.setdefault(cell.group, []).append(logged)
+        if row["status"] == "done" and cell.group not in samples and (cell.folder / "samples.pt").is_file():
+            samples[cell.group] = cell.folder / "samples.pt"
+    out = study.output_dir
+    report.write_csv(study, rows, out / "results.csv")
+    pictures = []
+    if names:
+        plots.plot_curves(groups, names, study.progress, out / "curves.png")
+        plots.plot_finals(rows, report.metric_columns(study), out / "finals.png")
+        pictures += ["curves.png", "finals.png"]
+    if samples:
+        plots.plot_samples(samples, out / "samples.png")
+        pictures.append("samples.png")
+    report.write_summary(study, rows, command, out / "summary.md", pictures)
+    return sum(row["status"] != "done" for row in rows)
+
+
+__all__ = ["main", "validate", "write_report"]

@@ -1,0 +1,145 @@
+"""One cell of a study, run wherever the executor puts it (a process of the local pool, a Ray worker): an ordinary
+``fit`` in the cell's folder, resumed from the cell's ``last.ckpt`` if a killed study left one, then the final
+figures of the metric the config names, a few samples for the study's picture, and the cell's TensorBoard HParams
+record. ``result.json`` is written last: a cell without one is unfinished.
+
+A cell's folder::
+
+    run/version_N/           the run's logs, config.yaml and checkpoints (a resumed cell adds a version)
+    output.log               what the run printed
+    samples.pt               {"samples": (S, *data_shape), "labels": (S,) or None, "real": (S, 2) or None}: the
+                             final generator's samples (and real points, for 2-D data)
+    hparams/                 TensorBoard HParams: the varied keys and the final figures
+    result.json              status ("done" or "failed"), error, final figures, seconds
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+import yaml
+
+from gan_manual.study.spec import Cell
+
+RESULT = "result.json"
+LOGGER = "lightning.pytorch.loggers.TensorBoardLogger"
+
+
+def arguments(cell: Cell) -> list[str]:
+    """The ``fit`` arguments of ``cell`` (without the subcommand): its configs, its overrides as one more config,
+    its seed, and a TensorBoard logger writing to ``cell/run``."""
+    args = [part for config in cell.configs for part in ("-c", config)]
+    if cell.overrides:  # jsonargparse takes a config's text where it takes a config file
+        args += ["-c", yaml.safe_dump(cell.overrides, default_flow_style=True, width=10**6).strip()]
+    logger = {"class_path": LOGGER, "init_args": {"save_dir": str(cell.folder), "name": "run"}}
+    return args + [f"--seed_everything={cell.seed}", f"--trainer.logger={json.dumps(logger)}"]
+
+
+def read_result(cell: Cell) -> Optional[dict[str, Any]]:
+    """The cell's ``result.json``, or None if it has not finished."""
+    path = cell.folder / RESULT
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def run(cell: Cell, threads: int, num_samples: int) -> dict[str, Any]:
+    """Trains ``cell`` with ``threads`` torch threads (resuming from its last.ckpt if there is one) and returns
+    what it writes to ``result.json``. Everything the run prints goes to ``output.log``."""
+    from gan_manual.cli import main  # here, not at import: the executor imports this module before forking work
+
+    torch.set_num_threads(threads)
+    sys.argv = sys.argv[:1]  # a Ray worker's own arguments are not the run's (LightningCLI would warn)
+    os.chdir(cell.workdir)  # a Ray worker starts elsewhere; the configs' relative paths mean the study's folder
+    cell.folder.mkdir(parents=True, exist_ok=True)
+    resumed = any((cell.folder / "run").rglob("last.ckpt"))
+    start = time.perf_counter()
+    result: dict[str, Any] = {"cell": cell.name, **cell.variant, "seed": cell.seed, "status": "failed",
+                              "error": "", "seconds": 0.0, "resumed": resumed, "figures": {}}
+    with _output_to(cell.folder / "output.log") as log:
+        try:
+            cli = main(["fit", *arguments(cell), "--ckpt_path=last"])
+            result["figures"] = _finish(cli, cell, num_samples)
+            result["status"] = "done"
+        except SystemExit as exit:  # the CLI said why in one line, "error: ..."
+            log.flush()
+            result["error"] = _last_error(cell.folder / "output.log") or f"exit code {exit.code}"
+        except Exception as error:  # a bug: its traceback goes to output.log, its last line to the results
+            import traceback
+
+            traceback.print_exc()
+            result["error"] = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}"
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    temporary = cell.folder / f"{RESULT}.tmp"
+    temporary.write_text(json.dumps(result, indent=1))
+    temporary.replace(cell.folder / RESULT)  # whole or absent, even if the study is killed now
+    return result
+
+
+def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:
+    """The final figures of the config's Evaluate metric (none without one), samples for the picture, and the
+    HParams record."""
+    from gan_manual.callbacks import Evaluate
+
+    model, figures = cli.model, {}
+    evaluate = next((cb for cb in cli.trainer.callbacks if isinstance(cb, Evaluate)), None)
+    if evaluate is not None:
+        figures = {name: float(value) for name, value in evaluate.evaluate(model).items()}
+    labels = model.draw_labels(num_samples, seed=0)
+    samples = model.generate(num_samples, seed=0, labels=labels)
+    # 2-D points are drawn over real ones; images speak for themselves.
+    real = cli.datamodule.reference_samples("train", num_samples) if samples.dim() == 2 else None
+    torch.save({"samples": samples, "labels": labels, "real": real}, cell.folder / "samples.pt")
+    _write_hparams(cell, figures)
+    return figures
+
+
+def _write_hparams(cell: Cell, figures: dict[str, float]) -> None:
+    """The varied keys and the final figures as TensorBoard's HParams record in ``cell/hparams``: TensorBoard's
+    HParams tab, opened on the study's ``cells`` folder, lists every cell."""
+    from torch.utils.tensorboard import SummaryWriter
+    from torch.utils.tensorboard.summary import hparams
+
+    values = {key: value if isinstance(value, (int, float, str, bool)) else json.dumps(value)
+              for key, value in {**cell.variant, "seed": cell.seed}.items()}
+    folder = cell.folder / "hparams"
+    for old in folder.glob("events.*"):  # a cell killed after writing them: one record only
+        old.unlink()
+    with SummaryWriter(log_dir=str(folder)) as writer:
+        for summary in hparams(values, {f"final/{k}": v for k, v in figures.items()}):
+            writer.file_writer.add_summary(summary)
+        for name, value in figures.items():
+            writer.add_scalar(f"final/{name}", value)
+
+
+def _last_error(log: Path) -> str:
+    lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("error: ")]
+    return lines[-1].removeprefix("error: ") if lines else ""
+
+
+class _output_to:
+    """Sends file descriptors 1 and 2 (and sys.stdout/stderr) to ``path`` for the duration, so the run's output,
+    Lightning's log lines and the progress bar land in the cell's log and not on the study's terminal."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    def __enter__(self) -> Any:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        self.file = open(self.path, "a", buffering=1)
+        self.saved = os.dup(1), os.dup(2)
+        os.dup2(self.file.fileno(), 1)
+        os.dup2(self.file.fileno(), 2)
+        return self.file
+
+    def __exit__(self, *exc: Any) -> None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os.dup2(self.saved[0], 1)
+        os.dup2(self.saved[1], 2)
+        for fd in self.saved:
+            os.close(fd)
+        self.file.close()

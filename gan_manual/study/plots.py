@@ -1,0 +1,83 @@
+"""A study's pictures (PNG, matplotlib): each metric over training per variant with its seeds as a band, the
+final figures per variant with every seed as a point, and each variant's samples side by side."""
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only: no display needed, none opened
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from gan_manual.pictures import picture, scatter  # noqa: E402
+from gan_manual.study.report import Curve  # noqa: E402
+
+
+def plot_curves(groups: dict[str, list[dict[str, Curve]]], metrics: list[str], progress: str, path: Path) -> None:
+    """``groups``: variant -> one ``{metric: curve}`` per seed. Each variant's mean over seeds as a line, their
+    range as a band; seeds are put on a common x (their own points for epochs, 50 steps over the shortest run for
+    seconds)."""
+    fig, axes = _axes(len(metrics))
+    for ax, metric in zip(axes, metrics):
+        for group, runs in groups.items():
+            seeds = [run[metric] for run in runs if run.get(metric)]
+            if not seeds:
+                continue
+            xs = (sorted({x for seed in seeds for x, _ in seed}) if progress == "epoch"
+                  else np.linspace(0, min(seed[-1][0] for seed in seeds), 50))
+            ys = np.array([np.interp(xs, [x for x, _ in seed], [y for _, y in seed], right=np.nan) for seed in seeds])
+            line = ax.plot(xs, np.nanmean(ys, axis=0), label=group, marker="." if len(xs) < 30 else None)[0]
+            if len(seeds) > 1:
+                ax.fill_between(xs, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), color=line.get_color(), alpha=0.2)
+        ax.set_xlabel("epochs" if progress == "epoch" else "seconds of training")
+        ax.set_title(metric)
+    axes[0].legend(fontsize="small")
+    _save(fig, path)
+
+
+def plot_finals(rows: list[dict[str, Any]], columns: list[str], path: Path) -> None:
+    """Each column's value per variant: every seed a point, the mean a bar across."""
+    groups = list(dict.fromkeys(r["group"] for r in rows))
+    fig, axes = _axes(len(columns))
+    for ax, column in zip(axes, columns):
+        for i, group in enumerate(groups):
+            values = [r[column] for r in rows if r["group"] == group and r["status"] == "done"
+                      and isinstance(r[column], float) and np.isfinite(r[column])]
+            if values:
+                ax.scatter(np.full(len(values), i) + np.linspace(-0.15, 0.15, len(values)), values, s=14)
+                ax.hlines(np.mean(values), i - 0.3, i + 0.3, color="black")
+        ax.set_xticks(range(len(groups)), groups, rotation=30, ha="right", fontsize="small")
+        ax.set_title(column)
+    _save(fig, path)
+
+
+def plot_samples(samples: dict[str, Path], path: Path) -> None:
+    """One panel per variant: the samples its first finished seed kept (``samples.pt``)."""
+    fig, axes = _axes(len(samples), size=3.2)
+    for ax, (group, file) in zip(axes, samples.items()):
+        kept = torch.load(file, weights_only=True)
+        real = kept.get("real")
+        image = (picture(kept["samples"]) if real is None
+                 else scatter(kept["samples"], float(real.abs().max()) * 1.15, background=real))
+        ax.imshow(image.permute(1, 2, 0).numpy())
+        ax.set_title(group, fontsize="small")
+        ax.axis("off")
+    _save(fig, path)
+
+
+def _axes(n: int, size: float = 4.0) -> tuple[Any, list[Any]]:
+    columns = min(n, 4)
+    rows = (n + columns - 1) // columns
+    fig, axes = plt.subplots(rows, columns, figsize=(size * columns, size * rows), squeeze=False)
+    for ax in axes.flat[n:]:
+        ax.axis("off")
+    return fig, list(axes.flat[:n])
+
+
+def _save(fig: Any, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)

@@ -1,0 +1,140 @@
+"""What a study writes from its cells' results: ``results.csv`` (a row per cell) and ``summary.md`` (a row per
+variant: mean ± std over seeds, the range, the best mean of each column in bold), and the curves the plots draw,
+read from the cells' TensorBoard logs."""
+
+import csv
+import math
+import statistics
+from pathlib import Path
+from typing import Any, Optional
+
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from gan_manual.study.spec import Cell, Study
+
+Curve = list[tuple[float, float]]  # (epochs completed or seconds of training, value), in order
+
+
+def curves(cell: Cell, names: list[str], progress: str) -> dict[str, Curve]:
+    """Each logged metric in ``names`` over the cell's training; a resumed cell's versions joined (a later version
+    replaces the steps it repeats; its seconds continue from the end of the previous one)."""
+    by_step: dict[str, dict[int, tuple[float, float]]] = {name: {} for name in names}
+    offset = 0.0
+    versions = sorted((cell.folder / "run").glob("version_*"), key=lambda p: int(p.name.split("_")[-1]))
+    for version in versions:
+        events = EventAccumulator(str(version), size_guidance={"scalars": 0})
+        events.Reload()
+        tags = set(events.Tags().get("scalars", []))
+        if not tags:
+            continue
+        start = events.FirstEventTimestamp()
+        epochs = {e.step: e.value for e in events.Scalars("epoch")} if "epoch" in tags else {}
+        end = start
+        for name in names:
+            for event in events.Scalars(name) if name in tags else []:
+                x = epochs.get(event.step, math.nan) + 1 if progress == "epoch" else offset + event.wall_time - start
+                by_step[name][event.step] = (x, event.value)
+                end = max(end, event.wall_time)
+        offset += end - start
+    return {name: sorted(points.values()) for name, points in by_step.items()}
+
+
+def cell_figures(study: Study, result: dict[str, Any], logged: dict[str, Curve]) -> dict[str, float]:
+    """A cell's reported figures: each metric's final value (the study's evaluation of the final generator, else
+    the last logged value) and, for ``study.best``, ``best_<name>``: the best value logged or final."""
+    figures = {}
+    for name in study.metrics:
+        values = [value for _, value in logged.get(name, [])]
+        final = result.get("figures", {}).get(name, values[-1] if values else math.nan)
+        figures[name] = final
+        if name in study.best:
+            pick = max if study.metrics[name] == "max" else min
+            candidates = [v for v in [*values, final] if not math.isnan(v)]
+            figures[f"best_{name}"] = pick(candidates) if candidates else math.nan
+    return figures
+
+
+def goal(study: Study, column: str) -> str:
+    return study.metrics[column.removeprefix("best_")]
+
+
+def write_csv(study: Study, rows: list[dict[str, Any]], path: Path) -> None:
+    columns = ["cell", *study.columns(), "seed", "status", *metric_columns(study), "seconds", "resumed", "error"]
+    with path.open("w", newline="") as file:
+        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
+        writer.writeheader()
+        for row in rows:
+            writer.writerow({k: _csv_value(row.get(k, "")) for k in columns})
+
+
+def metric_columns(study: Study) -> list[str]:
+    return [*study.metrics, *(f"best_{name}" for name in study.best)]
+
+
+def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: Path,
+                  pictures: list[str]) -> None:
+    """``summary.md``: the command, a table with a row per variant, and the pictures."""
+    columns = metric_columns(study)
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(row["group"], []).append(row)
+    means = {g: {c: _mean([r[c] for r in members if r["status"] == "done"]) for c in columns}
+             for g, members in groups.items()}
+    best = {}
+    for column in columns:
+        values = [m[column] for m in means.values() if m[column] is not None]
+        if len(set(values)) > 1:  # a tie everywhere marks nothing
+            best[column] = max(values) if goal(study, column) == "max" else min(values)
+    axes = study.columns()
+    head = [*axes, "runs", *(f"{c} ({'higher' if goal(study, c) == 'max' else 'lower'} is better)" for c in columns),
+            "minutes"]
+    lines = [f"# Study `{study.path}`", "", f"Reproduce: `{command}`", "",
+             f"Mean ± standard deviation over seeds {', '.join(map(str, study.seeds))} [min, max]; the best mean of "
+             f"each column in bold. Cells: `{study.output_dir / 'cells'}`; every row of `results.csv` is one run.",
+             "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for group, members in groups.items():
+        done = [r for r in members if r["status"] == "done"]
+        cells = [str(members[0].get(axis, "")) for axis in axes]
+        cells.append(f"{len(done)}/{len(members)}")
+        for column in columns:
+            values = [r[column] for r in done if not _missing(r[column])]
+            cells.append(_spread(values, bold=bool(values) and means[group][column] == best.get(column)))
+        minutes = [r["seconds"] / 60 for r in done]
+        cells.append(f"{statistics.fmean(minutes):.1f}" if minutes else "-")
+        lines.append("| " + " | ".join(cells) + " |")
+    failed = [r for r in rows if r["status"] != "done"]
+    if failed:
+        lines += ["", "Failed or unfinished cells:", ""]
+        lines += [f"- `{r['cell']}`: {r.get('error') or r['status']}" for r in failed]
+    lines += ["", *(f"![{Path(p).stem}]({p})" for p in pictures)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+def _spread(values: list[float], bold: bool) -> str:
+    if not values:
+        return "-"
+    mean = statistics.fmean(values)
+    finite = all(math.isfinite(v) for v in values)  # reverse KL is inf for a run with no high-quality sample
+    std = statistics.stdev(values) if len(values) > 1 and finite else 0.0 if finite else math.nan
+    text = f"{_number(mean)} ± {_number(std)}" if math.isfinite(std) else _number(mean)
+    text = f"**{text}**" if bold else text
+    return f"{text} [{_number(min(values))}, {_number(max(values))}]" if len(values) > 1 else text
+
+
+def _number(value: float) -> str:
+    if value == 0 or math.isinf(value) or math.isnan(value):
+        return f"{value:g}"
+    return f"{value:.3g}" if abs(value) < 100 else f"{value:.1f}"
+
+
+def _mean(values: list[Any]) -> Optional[float]:
+    values = [v for v in values if not _missing(v)]
+    return statistics.fmean(values) if values else None
+
+
+def _missing(value: Any) -> bool:
+    return value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+
+
+def _csv_value(value: Any) -> Any:
+    return f"{value:.6g}" if isinstance(value, float) else value

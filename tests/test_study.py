@@ -1,0 +1,233 @@
+"""``python -m gan_manual study``: a tiny toy study end to end with the local executor and with Ray (the same
+figures), a killed study resumed (finished cells kept, the rest resumed, the figures of an uninterrupted study),
+bad study files refused before anything is written, and every shipped study builds all its cells."""
+
+import csv
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+from tensorboard.plugins.hparams import plugin_data_pb2
+
+from gan_manual.__main__ import run as main
+from gan_manual.errors import ConfigError
+from gan_manual.study import spec, validate
+from helpers import REPO, STUDIES
+
+STUDY = {
+    "configs": [str(REPO / "configs/toy_ring.yaml")],
+    "overrides": {
+        "trainer.max_epochs": 2,
+        "trainer.limit_train_batches": 40,
+        "trainer.limit_val_batches": 1,
+        "trainer.log_every_n_steps": 10,
+        "trainer.enable_model_summary": False,
+        "trainer.callbacks": [
+            {"class_path": "gan_manual.callbacks.ResumeCheckpoint", "init_args": {"every_n_batches": 4}},
+            {"class_path": "gan_manual.callbacks.Evaluate",
+             "init_args": {"metric": "gan_manual.metrics.ModeMetrics", "num_samples": 500}},
+        ],
+        "data.init_args.num_samples": 4000,
+        "data.init_args.batch_size": 64,
+    },
+    "variants": {"gan": {}, "pac2": {"model.init_args.discriminator.init_args.pack": 2}},
+    "seeds": 2,
+    "metrics": {"modes": "max", "hq_percent": "max", "reverse_kl": "min"},
+    "best": ["hq_percent"],
+    "processes": 2,
+    "threads": 1,
+    "samples": 200,
+}
+CELLS = ["gan/seed_0", "gan/seed_1", "pac2/seed_0", "pac2/seed_1"]
+FIGURES = ["modes", "hq_percent", "reverse_kl", "best_hq_percent"]
+
+
+def write_study(folder: Path, **changes) -> Path:
+    path = folder / "study.yaml"
+    path.write_text(yaml.safe_dump({**STUDY, **changes}))
+    return path
+
+
+def results(folder: Path) -> dict[str, dict[str, str]]:
+    with (folder / "results.csv").open() as file:
+        return {row["cell"]: row for row in csv.DictReader(file)}
+
+
+def figures(folder: Path) -> dict[str, list[str]]:
+    return {cell: [row[k] for k in FIGURES] for cell, row in results(folder).items()}
+
+
+@pytest.fixture(scope="module")
+def local_study(tmp_path_factory) -> Path:
+    """The tiny study, run once by the local executor: 2 variants x 2 seeds, 2 processes of 1 thread."""
+    folder = tmp_path_factory.mktemp("study")
+    main(["study", str(write_study(folder)), "--output_dir", str(folder / "out")])
+    return folder / "out"
+
+
+def test_local_study_writes_results_summary_plots(local_study):
+    rows = results(local_study)
+    assert list(rows) == CELLS
+    assert all(row["status"] == "done" and not row["error"] for row in rows.values())
+    assert [(row["variant"], row["seed"]) for row in rows.values()] == [("gan", "0"), ("gan", "1"), ("pac2", "0"),
+                                                                      ("pac2", "1")]
+    for row in rows.values():
+        assert 0 <= float(row["hq_percent"]) <= float(row["best_hq_percent"]) <= 100
+        assert 0 <= float(row["modes"]) <= 8
+    summary = (local_study / "summary.md").read_text()
+    assert "Reproduce: `python -m gan_manual study" in summary
+    assert "| gan | 2/2 |" in summary and "| pac2 | 2/2 |" in summary
+    for picture in ("curves.png", "finals.png", "samples.png"):
+        assert (local_study / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        assert f"]({picture})" in summary
+
+
+def test_each_cell_is_an_ordinary_run_of_its_variant(local_study):
+    for name in CELLS:
+        cell = local_study / "cells" / name
+        config = yaml.safe_load((cell / "run" / "version_0" / "config.yaml").read_text())
+        assert config["seed_everything"] == int(name[-1])
+        assert config["model"]["init_args"]["discriminator"]["init_args"]["pack"] == (2 if "pac2" in name else 1)
+        assert config["trainer"]["max_epochs"] == 2
+        assert (cell / "run" / "version_0" / "checkpoints" / "last.ckpt").is_file()
+        assert not (cell / "run" / "version_1").exists()
+
+
+def test_hparams_record_the_varied_keys_and_final_figures(local_study):
+    for name, row in results(local_study).items():
+        events = EventAccumulator(str(local_study / "cells" / name / "hparams"))
+        events.Reload()
+        content = events.PluginTagToContent("hparams")["_hparams_/session_start_info"]
+        start = plugin_data_pb2.HParamsPluginData.FromString(content).session_start_info
+        assert start.hparams["variant"].string_value == row["variant"]
+        assert start.hparams["seed"].number_value == int(row["seed"])
+        [final] = events.Scalars("final/hq_percent")
+        assert final.value == pytest.approx(float(row["hq_percent"]), rel=1e-5)
+
+
+def test_a_rerun_of_a_finished_study_trains_nothing(local_study, capfd):
+    before = {name: (local_study / "cells" / name / "result.json").stat().st_mtime_ns for name in CELLS}
+    main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(local_study)])
+    assert "4 cells, 4 finished before" in capfd.readouterr().err
+    assert before == {name: (local_study / "cells" / name / "result.json").stat().st_mtime_ns for name in CELLS}
+
+
+def test_ray_executor_gives_the_local_figures(local_study, tmp_path):
+    ray = pytest.importorskip("ray", reason="Ray is an extra: pip install -e '.[ray]'")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        main(["study", str(write_study(tmp_path)), "--output_dir", str(tmp_path / "out"), "--executor", "ray"])
+    finally:
+        ray.shutdown()
+    assert figures(tmp_path / "out") == figures(local_study)
+    assert (tmp_path / "out" / "summary.md").is_file()
+
+
+def test_a_killed_study_resumes_where_it_stopped(local_study, tmp_path):
+    study = write_study(tmp_path, processes=1)  # one cell at a time: the kill lands between cells' ends
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "gan_manual", "study", str(study), "--output_dir", str(out)]
+    process = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline and process.poll() is None:
+            done = list(out.glob("cells/*/*/result.json"))
+            started = [p for p in out.glob("cells/*/*/run/*/checkpoints/last.ckpt")
+                       if not (p.parents[3] / "result.json").exists()]
+            if done and started:
+                break
+            time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)  # the study and its cell's process
+        process.wait()
+    finished = {p.parent.relative_to(out / "cells").as_posix(): p.stat().st_mtime_ns for p in done}
+    interrupted = started[0].parents[3].relative_to(out / "cells").as_posix()
+    assert finished and interrupted not in finished
+
+    main(["study", str(study), "--output_dir", str(out)])
+
+    assert figures(out) == figures(local_study)
+    for name, written in finished.items():  # not redone
+        assert (out / "cells" / name / "result.json").stat().st_mtime_ns == written
+        assert not (out / "cells" / name / "run" / "version_1").exists()
+    resumed = json.loads((out / "cells" / interrupted / "result.json").read_text())
+    assert resumed["resumed"] is True and resumed["status"] == "done"
+    assert (out / "cells" / interrupted / "run" / "version_1" / "config.yaml").is_file()
+
+
+@pytest.mark.parametrize("changes, message", [
+    ({"variants": {"bad": {"model.init_args.no_such_key": 1}}}, "study cell bad: "),
+    ({"variants": {"bad": {"model.init_args.discriminator.init_args.pack": "two"}}}, "pack"),
+    ({"configs": ["configs/no_such.yaml"]}, "study.configs: no file configs/no_such.yaml"),
+    ({"variants": {"bad": {"configs": ["no_such.yaml"]}}}, "study.variants.bad.configs: no file no_such.yaml"),
+    ({"metric": {"modes": "max"}}, "study.metric: not a study key; allowed: configs, "),
+    ({"metrics": {"modes": "more"}}, "study.metrics.modes: 'more'; allowed: max or min"),
+    ({"best": ["fid"]}, "study.best: fid is not in study.metrics"),
+    ({"seeds": [1, 1]}, "study.seeds: [1, 1] repeats a seed"),
+    ({"grid": {"model.init_args.loss": []}}, "study.grid.model.init_args.loss: a non-empty list"),
+    ({"processes": os.cpu_count(), "threads": 2}, "threads is more than this machine's"),
+])
+def test_bad_study_files_are_refused_before_anything_runs(tmp_path, capsys, changes, message):
+    study = write_study(tmp_path, **changes)
+    with pytest.raises(SystemExit) as exit:
+        main(["study", str(study), "--output_dir", str(tmp_path / "out")])
+    assert exit.value.code == 2
+    error = capsys.readouterr().err.strip().splitlines()[-1]
+    assert error.startswith("error: ") and message in error, error
+    assert not (tmp_path / "out").exists()
+
+
+def test_unknown_override_is_named(tmp_path, capsys):
+    study = write_study(tmp_path, variants={"bad": {"model.init_args.no_such_key": 1}})
+    with pytest.raises(SystemExit):
+        main(["study", str(study), "--output_dir", str(tmp_path / "out")])
+    assert "no_such_key" in capsys.readouterr().err
+
+
+def test_cells_cross_variants_grid_and_seeds(tmp_path):
+    study = spec.load(str(write_study(tmp_path, seeds=[3, 5], grid={"model.init_args.loss": [
+        "gan_manual.losses.NonSaturatingLoss", "gan_manual.losses.HingeLoss"]}, variants={
+        "gan": {}, "pac2": {"model.init_args.discriminator.init_args.pack": 2, "configs": ["study.yaml"]}})))
+    cells = study.cells()
+    assert [c.name for c in cells][:4] == ["gan/loss=NonSaturatingLoss/seed_3", "gan/loss=NonSaturatingLoss/seed_5",
+                                           "gan/loss=HingeLoss/seed_3", "gan/loss=HingeLoss/seed_5"]
+    assert len(cells) == 8 and study.columns() == ["variant", "loss"]
+    last = cells[-1]
+    assert last.variant == {"variant": "pac2", "loss": "gan_manual.losses.HingeLoss"} and last.seed == 5
+    assert last.configs == (*STUDY["configs"], "study.yaml")
+    model = last.overrides["model"]["init_args"]
+    assert model["discriminator"] == {"init_args": {"pack": 2}} and model["loss"] == "gan_manual.losses.HingeLoss"
+    assert last.overrides["trainer"]["max_epochs"] == 2
+
+
+def test_a_key_inside_a_section_refines_the_whole_section():
+    nested = spec._nested({"data.init_args.batch_size": 200,
+                           "data": {"class_path": "gan_manual.data.GridDataModule", "init_args": {"side": 5}}})
+    assert nested == {"data": {"class_path": "gan_manual.data.GridDataModule",
+                               "init_args": {"side": 5, "batch_size": 200}}}
+
+
+@pytest.mark.parametrize("path", STUDIES, ids=str)
+def test_shipped_study_builds_every_cell(path, monkeypatch):
+    monkeypatch.chdir(REPO)  # a study's paths are relative to where it is started: the repository
+    study = spec.load(str(path), output_dir="/nonexistent/never-written")
+    cells = study.cells()
+    assert cells and study.metrics
+    try:
+        validate(cells)
+    except ConfigError as error:
+        pytest.fail(str(error))
+
+
+def test_help_lists_the_study_command(capsys):
+    with pytest.raises(SystemExit) as exit:
+        main(["--help"])
+    assert exit.value.code == 0
+    assert "python -m gan_manual study STUDY.yaml" in " ".join(capsys.readouterr().out.split())
