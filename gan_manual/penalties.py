@@ -10,7 +10,7 @@ system's noise generator, so runs stay reproducible.
 from typing import Callable
 
 import torch
-from jsonargparse.typing import NonNegativeFloat
+from jsonargparse.typing import NonNegativeFloat, PositiveInt
 from torch import Tensor
 
 from gan_manual.component import Component
@@ -28,10 +28,16 @@ def _grad_norm_sq(discriminator: Critic, x: Tensor) -> Tensor:
 
 
 class Penalty(Component):
-    """Interface of every penalty; ``weight`` scales it in D's loss."""
+    """Interface of every penalty; ``weight`` scales it in D's loss.
 
-    def __init__(self, weight: NonNegativeFloat = 10.0) -> None:
+    ``every``: 1 penalises every D step. k > 1: only the D steps of every k-th training batch (batches 0, k,
+    2k, ...), with the weight times k, so the penalty's mean strength stays (lazy regularisation, StyleGAN2, Karras
+    et al. 2020): a penalty that differentiates D's gradient costs about a third of a D step.
+    """
+
+    def __init__(self, weight: NonNegativeFloat = 10.0, every: PositiveInt = 1) -> None:
         self.weight = weight
+        self.every = every
 
     def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
         raise NotImplementedError
@@ -45,10 +51,11 @@ class GradientPenalty(Penalty):
     Args:
         weight: lambda; the paper uses 10.
         target: The norm pushed towards; 1 for 1-Lipschitz.
+        every: Penalise the D steps of every this-many batches only, with the weight times as much (see Penalty).
     """
 
-    def __init__(self, weight: NonNegativeFloat = 10.0, target: float = 1.0) -> None:
-        super().__init__(weight)
+    def __init__(self, weight: NonNegativeFloat = 10.0, target: float = 1.0, every: PositiveInt = 1) -> None:
+        super().__init__(weight, every)
         self.target = target
 
     def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
@@ -67,6 +74,8 @@ class R1Penalty(Penalty):
 
     Args:
         weight: The penalty's weight in D's loss.
+        every: Penalise the D steps of every this-many batches only, with the weight times as much (StyleGAN2's
+            lazy R1 penalises every 16th).
     """
 
     def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:

@@ -196,9 +196,10 @@ class GAN(L.LightningModule):
             class_loss = self.class_loss.d_loss(real_out[1], labels, fake_out[1], fake_labels)
             loss = loss + self.class_loss.weight * class_loss
             logs["d_class_loss"] = class_loss.detach()
-        if self.penalty is not None:
+        every = getattr(self.penalty, "every", 1)  # a penalty of one's own may not have it (Penalty does)
+        if self.penalty is not None and self.batches_trained % every == 0:
             penalty = self.penalty(self._critic(labels), real, fake, rng)
-            loss = loss + self.penalty.weight * penalty
+            loss = loss + self.penalty.weight * every * penalty
             logs["d_penalty"] = penalty.detach()
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)

@@ -51,3 +51,26 @@ def test_r1_on_reals_only():
     d = Linear()
     assert R1Penalty(weight=5.0)(d, torch.randn(4, 2), torch.randn(4, 2), rng()).item() == pytest.approx(25.0)
     assert R1Penalty(weight=5.0).weight == 5.0
+
+
+def test_lazy_penalty_runs_on_every_kth_batch_with_k_times_the_weight():
+    from helpers import fit, toy_gan
+
+    class Counting(R1Penalty):
+        def __call__(self, discriminator, real, fake, rng):
+            self.calls += 1
+            return super().__call__(discriminator, real, fake, rng)
+
+    counting = Counting(weight=1.0, every=3)
+    counting.calls = 0
+    fit(toy_gan(penalty=counting), batches=7)
+    assert counting.calls == 3  # batches 0, 3 and 6
+
+    def d_after_one_batch(penalty):
+        torch.manual_seed(0)
+        model = toy_gan(penalty=penalty)
+        fit(model, batches=1)
+        return torch.cat([p.detach().flatten() for p in model.discriminator.parameters()])
+
+    lazy, eager = d_after_one_batch(R1Penalty(weight=2.0, every=3)), d_after_one_batch(R1Penalty(weight=6.0))
+    assert torch.allclose(lazy, eager) and not torch.equal(lazy, d_after_one_batch(R1Penalty(weight=2.0)))
