@@ -162,6 +162,22 @@ def test_a_killed_study_resumes_where_it_stopped(local_study, tmp_path):
     assert (out / "cells" / interrupted / "run" / "version_1" / "config.yaml").is_file()
 
 
+def test_a_failed_cell_is_recorded_and_the_study_goes_on(tmp_path, capsys):
+    huge = {"class_path": "torch.optim.SGD", "init_args": {"lr": 1e30}}  # NaN within a few batches
+    study = write_study(tmp_path, seeds=1, processes=1, variants={
+        "gan": {}, "blows_up": {"model.init_args.g_optimizer": huge, "model.init_args.d_optimizer": huge}})
+    with pytest.raises(SystemExit) as exit:
+        main(["study", str(study), "--output_dir", str(tmp_path / "out")])
+    assert exit.value.code == 1
+    rows = results(tmp_path / "out")
+    assert rows["gan/seed_0"]["status"] == "done" and not rows["gan/seed_0"]["error"]
+    failed = rows["blows_up/seed_0"]
+    assert failed["status"] == "failed" and failed["error"].startswith("divergence at training batch"), failed["error"]
+    summary = (tmp_path / "out" / "summary.md").read_text()
+    assert "| blows_up | 0/1 |" in summary and f"- `blows_up/seed_0`: {failed['error']}" in summary
+    assert "1 cells failed" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("changes, message", [
     ({"variants": {"bad": {"model.init_args.no_such_key": 1}}}, "study cell bad: "),
     ({"variants": {"bad": {"model.init_args.discriminator.init_args.pack": "two"}}}, "pack"),
@@ -171,6 +187,7 @@ def test_a_killed_study_resumes_where_it_stopped(local_study, tmp_path):
     ({"metrics": {"modes": "more"}}, "study.metrics.modes: 'more'; allowed: max or min"),
     ({"best": ["fid"]}, "study.best: fid is not in study.metrics"),
     ({"seeds": [1, 1]}, "study.seeds: [1, 1] repeats a seed"),
+    ({"variants": {"a b": {}, "a_b": {}}}, "study.variants: two cells would share the folder a_b/seed_0"),
     ({"grid": {"model.init_args.loss": []}}, "study.grid.model.init_args.loss: a non-empty list"),
     ({"processes": os.cpu_count(), "threads": 2}, "threads is more than this machine's"),
 ])
@@ -224,6 +241,12 @@ def test_shipped_study_builds_every_cell(path, monkeypatch):
         validate(cells)
     except ConfigError as error:
         pytest.fail(str(error))
+
+
+def test_dry_run_checks_and_lists_the_cells_and_writes_nothing(tmp_path, capsys):
+    main(["study", str(write_study(tmp_path)), "--output_dir", str(tmp_path / "out"), "--dry_run"])
+    assert capsys.readouterr().out.split() == CELLS
+    assert not (tmp_path / "out").exists()
 
 
 def test_help_lists_the_study_command(capsys):

@@ -1,7 +1,7 @@
 """``python -m gan_manual study STUDY.yaml``: a grid of variants over seeds, each cell an ordinary ``fit`` run in a
 folder of its own, then the tables and plots that compare them.
 
-    python -m gan_manual study STUDY.yaml [--processes N] [--threads T] [--output_dir DIR]
+    python -m gan_manual study STUDY.yaml [--processes N] [--threads T] [--output_dir DIR] [--dry_run]
         [--executor local|ray] [--address ADDR] [--gpus G]
 
 The study file (keys in :mod:`gan_manual.study.spec`) names the base configs, the variants and grid, the seeds,
@@ -37,6 +37,8 @@ import warnings
 from dataclasses import replace
 from typing import Any, NoReturn
 
+from gan_manual.cli import GANCLI, checks
+from gan_manual.cli.messages import user_error
 from gan_manual.console import check_writable, fail, note
 from gan_manual.errors import ConfigError
 from gan_manual.study import executors, plots, report, spec
@@ -61,6 +63,8 @@ def parser() -> argparse.ArgumentParser:
                    help="local: processes of this machine; ray: a task per cell on a Ray cluster")
     p.add_argument("--address", help="ray: the cluster to join (auto, ray://host:10001); none starts a local one")
     p.add_argument("--gpus", type=float, default=0.0, help="ray: GPUs each cell asks for")
+    p.add_argument("--dry_run", action="store_true", help="build and check every cell's config, list the cells, "
+                   "run nothing")
     return p
 
 
@@ -74,11 +78,16 @@ def main(argv: list[str]) -> Study:
         check_writable("study.output_dir", study.output_dir)
     except ConfigError as error:
         fail(str(error))
+    if args.dry_run:
+        finished = {cell.name for cell in cells if (read_result(cell) or {}).get("status") == "done"}
+        sys.stdout.write("".join(f"{cell.name}{' (finished)' if cell.name in finished else ''}\n" for cell in cells))
+        note(f"study: {len(cells)} cells checked, {len(finished)} finished; nothing run (--dry_run)")
+        return study
     study.output_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(study.path, study.output_dir / "study.yaml")
     todo = [cell for cell in cells if (read_result(cell) or {}).get("status") != "done"]
-    where = f"{study.processes} processes" if args.executor == "local" else "Ray tasks"
-    note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where} of {study.threads} threads; "
+    where = f"{study.processes} at once" if args.executor == "local" else "as Ray tasks"
+    note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where}, {study.threads} threads each; "
          f"cells in {study.output_dir / 'cells'}")
     progress = _Progress(len(cells), len(cells) - len(todo))
     if args.executor == "ray":
@@ -107,9 +116,6 @@ def _configure(study: Study, args: argparse.Namespace) -> Study:
 def validate(cells: list[Cell]) -> None:
     """Builds every variant's config (cells differ from the first seed's only by the seed) as its run would, and
     checks it as ``fit`` does before writing anything; the first problem is a ConfigError naming the cell."""
-    from gan_manual.cli import GANCLI, checks
-    from gan_manual.cli.messages import user_error
-
     seen = set()
     for cell in cells:
         if cell.group in seen:

@@ -15,14 +15,20 @@ A cell's folder::
 
 import json
 import os
+import re
 import sys
 import time
+import traceback
 from pathlib import Path
 from typing import Any, Optional
 
 import torch
 import yaml
+from torch.utils.tensorboard import SummaryWriter
+from torch.utils.tensorboard.summary import hparams
 
+from gan_manual.callbacks import Evaluate
+from gan_manual.cli import main
 from gan_manual.study.spec import Cell
 
 RESULT = "result.json"
@@ -48,8 +54,6 @@ def read_result(cell: Cell) -> Optional[dict[str, Any]]:
 def run(cell: Cell, threads: int, num_samples: int) -> dict[str, Any]:
     """Trains ``cell`` with ``threads`` torch threads (resuming from its last.ckpt if there is one) and returns
     what it writes to ``result.json``. Everything the run prints goes to ``output.log``."""
-    from gan_manual.cli import main  # here, not at import: the executor imports this module before forking work
-
     torch.set_num_threads(threads)
     sys.argv = sys.argv[:1]  # a Ray worker's own arguments are not the run's (LightningCLI would warn)
     os.chdir(cell.workdir)  # a Ray worker starts elsewhere; the configs' relative paths mean the study's folder
@@ -67,8 +71,6 @@ def run(cell: Cell, threads: int, num_samples: int) -> dict[str, Any]:
             log.flush()
             result["error"] = _last_error(cell.folder / "output.log") or f"exit code {exit.code}"
         except Exception as error:  # a bug: its traceback goes to output.log, its last line to the results
-            import traceback
-
             traceback.print_exc()
             result["error"] = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}"
     result["seconds"] = round(time.perf_counter() - start, 1)
@@ -81,8 +83,6 @@ def run(cell: Cell, threads: int, num_samples: int) -> dict[str, Any]:
 def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:
     """The final figures of the config's Evaluate metric (none without one), samples for the picture, and the
     HParams record."""
-    from gan_manual.callbacks import Evaluate
-
     model, figures = cli.model, {}
     evaluate = next((cb for cb in cli.trainer.callbacks if isinstance(cb, Evaluate)), None)
     if evaluate is not None:
@@ -99,9 +99,6 @@ def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:
 def _write_hparams(cell: Cell, figures: dict[str, float]) -> None:
     """The varied keys and the final figures as TensorBoard's HParams record in ``cell/hparams``: TensorBoard's
     HParams tab, opened on the study's ``cells`` folder, lists every cell."""
-    from torch.utils.tensorboard import SummaryWriter
-    from torch.utils.tensorboard.summary import hparams
-
     values = {key: value if isinstance(value, (int, float, str, bool)) else json.dumps(value)
               for key, value in {**cell.variant, "seed": cell.seed}.items()}
     folder = cell.folder / "hparams"
@@ -115,8 +112,9 @@ def _write_hparams(cell: Cell, figures: dict[str, float]) -> None:
 
 
 def _last_error(log: Path) -> str:
-    lines = [line for line in log.read_text(errors="replace").splitlines() if line.startswith("error: ")]
-    return lines[-1].removeprefix("error: ") if lines else ""
+    # The CLI's last words; a progress bar may have left its line open (no newline), so not only at line starts.
+    found = re.findall(r"error: ([^\r\n]*)", log.read_text(errors="replace"))
+    return found[-1] if found else ""
 
 
 class _output_to:

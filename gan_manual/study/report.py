@@ -90,7 +90,8 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
             "minutes"]
     lines = [f"# Study `{study.path}`", "", f"Reproduce: `{command}`", "",
              f"Mean ± standard deviation over seeds {', '.join(map(str, study.seeds))} [min, max]; the best mean of "
-             f"each column in bold. Cells: `{study.output_dir / 'cells'}`; every row of `results.csv` is one run.",
+             f"each column in bold. Cells: `{_shown(study.output_dir / 'cells')}`; every row of `results.csv` is one "
+             f"run.",
              "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for group, members in groups.items():
         done = [r for r in members if r["status"] == "done"]
@@ -108,6 +109,14 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
         lines += [f"- `{r['cell']}`: {r.get('error') or r['status']}" for r in failed]
     lines += ["", *(f"![{Path(p).stem}]({p})" for p in pictures)]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _shown(path: Path) -> Path:
+    """``path`` relative to the working folder where it is inside it (a summary is committed, not the machine)."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path
 
 
 def _spread(values: list[float], bold: bool) -> str:

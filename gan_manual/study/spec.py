@@ -98,6 +98,10 @@ class Study:
                 name = f"{group}/seed_{seed}"
                 cells.append(Cell(name, values, seed, configs, overrides, self.output_dir / "cells" / name,
                                   Path.cwd()))
+        names = [cell.name for cell in cells]
+        twice = next((name for name in names if names.count(name) > 1), None)
+        if twice:
+            raise ConfigError(f"study.variants: two cells would share the folder {twice}; rename a variant")
         return cells
 
 
