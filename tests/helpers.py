@@ -135,13 +135,15 @@ def _yamls(*folders: str) -> list[Path]:
     return sorted(p.relative_to(REPO) for folder in folders for p in (REPO / folder).rglob("*.yaml"))
 
 
-#: The study files (``python -m gan_manual study``), relative to the repository.
-STUDIES = _yamls("experiments/studies")
+#: The study files (``python -m gan_manual study``), relative to the repository; results/ holds copies of them
+#: beside the reports they made.
+STUDIES = sorted(p.relative_to(REPO) for p in (REPO / "experiments" / "studies").glob("*.yaml"))
+_STUDY_FILES = [p for p in _yamls("experiments") if p.is_relative_to("experiments/studies")]
 #: Every YAML of configs/ and experiments/ that runs (starts with a run line), relative to the repository.
 YAMLS = [p for p in _yamls("configs", "experiments")
-         if not (REPO / p).read_text().startswith("# Part of:") and p not in STUDIES]
+         if not (REPO / p).read_text().startswith("# Part of:") and p not in _STUDY_FILES]
 #: The pieces that configs include by path (a list of callbacks, say): each starts with "# Part of: ...".
-PARTS = [p for p in _yamls("configs", "experiments") if p not in YAMLS and p not in STUDIES]
+PARTS = [p for p in _yamls("configs", "experiments") if p not in YAMLS and p not in _STUDY_FILES]
 
 
 def run_command(path) -> list[str]:
