@@ -63,6 +63,30 @@ def test_pacgans_toy_generator_options():
     assert max(m.bias.abs().max().item() for m in default.modules() if isinstance(m, torch.nn.Linear)) > 0
 
 
+def test_dcgan_generator_code_picks_the_norms_of_one_of_k_values():
+    from gan_manual.nets.conditioning import ConditionalBatchNorm
+    from gan_manual.nets.latent import code_of
+
+    torch.manual_seed(0)
+    g = DCGANGenerator(code_values=10).eval()
+    assert g.num_classes == 0  # unconditional: the system draws no labels for it
+    norms = [m for m in g.modules() if isinstance(m, ConditionalBatchNorm)]
+    assert len(norms) == 2 and all(m.gain.num_embeddings == 10 for m in norms)
+    assert torch.bincount(code_of(torch.randn(4000, 100), 10), minlength=10).min() > 300  # uniform over 10
+    with torch.no_grad():
+        for m in norms:  # every value a gain and bias of its own
+            m.gain.weight.normal_()
+            m.bias.weight.normal_()
+        g.project[0].weight[:, 0] = 0  # the first coordinate now acts through the code alone
+        z = torch.randn(1, 100).repeat(3, 1)
+        z[:, 0] = torch.tensor([-2.0, -1.9, 2.0])  # codes 0, 0, 9
+        assert code_of(z, 10).tolist() == [0, 0, 9]
+        x = g(z)
+    assert torch.equal(x[0], x[1]) and not torch.allclose(x[0], x[2], atol=1e-3)
+    with pytest.raises(ConfigError, match="code_values and condition"):
+        DCGANGenerator(code_values=10, num_classes=10, condition="batchnorm")
+
+
 def test_packed_discriminator_judges_packs_of_consecutive_samples():
     torch.manual_seed(0)
     d = MLPDiscriminator(data_shape=(2,), hidden_dims=(8,), pack=2)

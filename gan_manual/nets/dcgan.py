@@ -13,8 +13,10 @@ import torch
 from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor, nn
 
+from gan_manual.errors import ConfigError
 from gan_manual.nets.conditioning import (DiscriminatorCondition, DiscriminatorHead, GeneratorCondition,
                                           check_condition, conditional_norms, run)
+from gan_manual.nets.latent import code_of
 from gan_manual.nets.norms import maybe_spectral_norm
 from gan_manual.nets.packing import pack as pack_samples
 from gan_manual.nets.sizes import doublings
@@ -34,12 +36,20 @@ class DCGANGenerator(nn.Module):
         condition: None: unconditional. ``batchnorm``: every BatchNorm takes a per-class gain and bias;
             ``concat``: a learned ``latent_dim``-wide embedding of the label joins the noise
             (:mod:`gan_manual.nets.conditioning`).
+        code_values: 0: plain noise. K > 0 (unconditional only): the noise's first coordinate also picks one of K
+            values, uniformly (:func:`~gan_manual.nets.latent.code_of`), and every BatchNorm takes that value's
+            gain and bias: K generators sharing their weights but for the norms, a mixture for data of separate
+            modes (labels play this part in a conditional generator).
     """
 
     def __init__(self, data_shape: Sequence[int] = (1, 28, 28), latent_dim: PositiveInt = 100,
                  width: PositiveInt = 64, upsample: Literal["transposed", "nearest"] = "transposed",
-                 num_classes: NonNegativeInt = 0, condition: GeneratorCondition = None) -> None:
+                 num_classes: NonNegativeInt = 0, condition: GeneratorCondition = None,
+                 code_values: NonNegativeInt = 0) -> None:
         super().__init__()
+        if code_values and condition is not None:
+            raise ConfigError("model.generator: code_values and condition both choose the BatchNorm gains; use one")
+        self.code_values = code_values
         self.latent_dim = latent_dim
         self.data_shape = tuple(data_shape)
         self.num_classes = check_condition("generator", condition, num_classes)
@@ -58,9 +68,9 @@ class DCGANGenerator(nn.Module):
             maps //= 2
         layers += [*_double(maps, self.data_shape[0], upsample, bias=True), nn.Tanh()]
         self.net = nn.Sequential(*layers)
-        if condition == "batchnorm":
-            conditional_norms(self.project, num_classes)
-            conditional_norms(self.net, num_classes)
+        if condition == "batchnorm" or code_values:
+            conditional_norms(self.project, num_classes or code_values)
+            conditional_norms(self.net, num_classes or code_values)
         elif condition == "concat":
             self.embed = nn.Embedding(num_classes, latent_dim)
 
@@ -68,6 +78,8 @@ class DCGANGenerator(nn.Module):
         """``z: (B, latent_dim)``, labels ``y: (B,)`` if conditional -> ``(B, C, H, W)``."""
         if self.condition == "concat":
             z = torch.cat([z, self.embed(y)], dim=1)
+        if self.code_values:
+            y = code_of(z, self.code_values)
         h = run(self.project, z, y).view(z.shape[0], self.maps, self.base, self.base)
         return run(self.net, h, y)
 

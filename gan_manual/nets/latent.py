@@ -29,10 +29,15 @@ class CategoricalCode(nn.Module):
 
     def forward(self, z: Tensor) -> Tensor:
         """``z: (B, d)`` standard normal -> ``(B, num_values + d - 1)``."""
-        uniform = torch.special.ndtr(z[:, 0])
-        code = (uniform * self.num_values).long().clamp_(max=self.num_values - 1)
-        one_hot = nn.functional.one_hot(code, self.num_values).to(z.dtype)
+        one_hot = nn.functional.one_hot(code_of(z, self.num_values), self.num_values).to(z.dtype)
         return torch.cat([one_hot, self.noise_std * z[:, 1:]], dim=1)
 
     def extra_repr(self) -> str:
         return f"num_values={self.num_values}, noise_std={self.noise_std}"
+
+
+def code_of(z: Tensor, num_values: int) -> Tensor:
+    """The code of standard normal noise ``z: (B, d)``, ``(B,)`` int64 uniform over ``num_values``: its first
+    coordinate through the normal CDF."""
+    uniform = torch.special.ndtr(z[:, 0])
+    return (uniform * num_values).long().clamp_(max=num_values - 1)
