@@ -42,7 +42,7 @@ from gan_manual.cli.messages import user_error
 from gan_manual.console import check_writable, fail, note
 from gan_manual.errors import ConfigError
 from gan_manual.study import executors, plots, report, spec
-from gan_manual.study.cell import arguments, read_result
+from gan_manual.study.cell import arguments, last_error, read_result
 from gan_manual.study.spec import Cell, Study
 
 PROGRAM = "python -m gan_manual study"
@@ -78,14 +78,14 @@ def main(argv: list[str]) -> Study:
         check_writable("study.output_dir", study.output_dir)
     except ConfigError as error:
         fail(str(error))
+    finished = {cell.name for cell in cells if (read_result(cell) or {}).get("status") == "done"}
     if args.dry_run:
-        finished = {cell.name for cell in cells if (read_result(cell) or {}).get("status") == "done"}
         sys.stdout.write("".join(f"{cell.name}{' (finished)' if cell.name in finished else ''}\n" for cell in cells))
         note(f"study: {len(cells)} cells checked, {len(finished)} finished; nothing run (--dry_run)")
         return study
     study.output_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(study.path, study.output_dir / "study.yaml")
-    todo = [cell for cell in cells if (read_result(cell) or {}).get("status") != "done"]
+    todo = [cell for cell in cells if cell.name not in finished]
     where = f"{study.processes} at once" if args.executor == "local" else "as Ray tasks"
     note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where}, {study.threads} threads each; "
          f"cells in {study.output_dir / 'cells'}")
@@ -128,8 +128,7 @@ def validate(cells: list[Cell]) -> None:
                 checks.check_model(cli.model, cli.datamodule, fitting=True)
                 checks.check_callbacks(cli.trainer, cli.datamodule)
         except SystemExit:
-            lines = [line for line in captured.getvalue().splitlines() if line.startswith("error: ")]
-            raise ConfigError(f"study cell {cell.group}: {lines[-1].removeprefix('error: ') if lines else 'refused'}")
+            raise ConfigError(f"study cell {cell.group}: {last_error(captured.getvalue()) or 'refused'}")
         except Exception as error:
             problem = user_error(error)
             if problem is None:

@@ -69,7 +69,8 @@ def run(cell: Cell, threads: int, num_samples: int) -> dict[str, Any]:
             result["status"] = "done"
         except SystemExit as exit:  # the CLI said why in one line, "error: ..."
             log.flush()
-            result["error"] = _last_error(cell.folder / "output.log") or f"exit code {exit.code}"
+            result["error"] = last_error((cell.folder / "output.log").read_text(errors="replace")) or (
+                f"exit code {exit.code}")
         except Exception as error:  # a bug: its traceback goes to output.log, its last line to the results
             traceback.print_exc()
             result["error"] = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}"
@@ -111,9 +112,10 @@ def _write_hparams(cell: Cell, figures: dict[str, float]) -> None:
             writer.add_scalar(f"final/{name}", value)
 
 
-def _last_error(log: Path) -> str:
-    # The CLI's last words; a progress bar may have left its line open (no newline), so not only at line starts.
-    found = re.findall(r"error: ([^\r\n]*)", log.read_text(errors="replace"))
+def last_error(output: str) -> str:
+    """The CLI's last ``error: ...`` line in ``output`` (without the prefix), or "". A progress bar may have left
+    its line open (no newline), so not only at line starts."""
+    found = re.findall(r"error: ([^\r\n]*)", output)
     return found[-1] if found else ""
 
 
