@@ -88,6 +88,20 @@ def test_classifier_metrics_known_answers(mnist_metrics):
     assert threes["inception_score"] < 1.5
 
 
+@needs_mnist
+def test_classifier_metrics_repeat_and_leave_the_global_generator_alone(mnist_metrics):
+    # KID's subsets and IS's splits are random in torchmetrics: the figures must not depend on the caller's seed.
+    _, metric = mnist_metrics
+    fake = metric.real[:1500].flip(-1)  # mirrored digits: far from the floor, so KID and IS are not ~0 and ~10
+    torch.manual_seed(1)
+    first, after_first = metric(fake), torch.rand(3)
+    torch.manual_seed(2)
+    second = metric(fake)
+    assert first == second
+    torch.manual_seed(1)
+    assert torch.equal(torch.rand(3), after_first), "scoring drew from torch's global generator"
+
+
 def test_stacked_mnist_modes_known_answers(fake_data):
     data = StackedMNISTDataModule(root=str(fake_data), num_samples=300, num_eval_samples=200, seed=0)
     metric = StackedMNISTModes()

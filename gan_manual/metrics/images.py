@@ -98,8 +98,12 @@ class ClassifierMetrics(SampleMetric):
             metric.update(real, real=True)
             metric.update(fake, real=False)
         inception.update(fake)
-        kid_mean, kid_std = kid.compute()
-        is_mean, is_std = inception.compute()
+        # torchmetrics draws KID's subsets and IS's split order from torch's global generator: a fixed seed in a
+        # forked state gives the same figures for the same samples and leaves the caller's random stream alone.
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(0)
+            kid_mean, kid_std = kid.compute()
+            is_mean, is_std = inception.compute()
         counts = torch.bincount(self.net.head(fake).argmax(1), minlength=10)
         # On unit-length features: raw LeNet features put pure noise among low-norm real digits (precision 0.94
         # for noise); normalized, noise scores 0.16 and real training images 0.86.
