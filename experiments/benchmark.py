@@ -3,7 +3,7 @@ algorithm (the config's nets, loss, penalty, optimizers, schedule, clipping and 
 and then driven by a plain loop with no Lightning), in batches per second.
 
     python experiments/benchmark.py [--config configs/gan.yaml ...] [--batches 300] [--warmup 30] [--repeats 3]
-                                    [--threads N] [--channels-last] [--compile]
+                                    [--threads N] [--channels-last] [--compile] [--precision bf16-mixed]
 
 Needs MNIST: ``--root`` or ``$GAN_MANUAL_DATA`` (a folder holding MNIST/raw/). Runs alternate between the two
 loops, so load from other processes hits both alike; the median of the repeats is reported.
@@ -43,7 +43,7 @@ class BatchTimer(L.Callback):
 
 
 def build(config: str | list[str], root: str, batches: int, out: str, channels_last: bool = False,
-          compile: bool = False) -> GANCLI:
+          compile: bool = False, precision: str | None = None) -> GANCLI:
     """The config's system, data and trainer as ``fit -c CONFIG [-c CONFIG ...]`` builds them, not yet run."""
     files = [config] if isinstance(config, str) else config
     cli = GANCLI(
@@ -56,6 +56,7 @@ def build(config: str | list[str], root: str, batches: int, out: str, channels_l
             f"--trainer.logger.init_args.save_dir={out}",
             "--trainer.enable_model_summary=false",
             "--trainer.enable_progress_bar=false",
+            *([f"--trainer.precision={precision}"] if precision else []),
         ],
         run=False,
     )
@@ -69,9 +70,9 @@ def build(config: str | list[str], root: str, batches: int, out: str, channels_l
 
 
 def lightning_loop(config: str | list[str], root: str, batches: int, warmup: int, out: str, channels_last: bool,
-                   compile: bool = False) -> float:
+                   compile: bool = False, precision: str | None = None) -> float:
     """Batches per second of ``fit -c CONFIG``, built and run by the CLI's own code."""
-    cli = build(config, root, batches, out, channels_last, compile)
+    cli = build(config, root, batches, out, channels_last, compile, precision)
     timer = BatchTimer(warmup, batches - 1)
     cli.trainer.callbacks.append(timer)
     cli.trainer.fit(cli.model, datamodule=cli.datamodule)
@@ -79,11 +80,16 @@ def lightning_loop(config: str | list[str], root: str, batches: int, warmup: int
 
 
 def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out: str, channels_last: bool,
-              compile: bool = False) -> float:
+              compile: bool = False, precision: str | None = None) -> float:
     """The same algorithm as plain PyTorch: per batch, the schedule's G and D steps with the config's loss,
-    penalty, optimizers, clipping and moving average of G."""
+    penalty, optimizers, clipping and moving average of G (the losses under bf16 autocast for bf16-mixed, as
+    Lightning's precision plugin runs the training step)."""
     torch.manual_seed(0)
-    model = build(config, root, batches, out, channels_last, compile).model
+    cli = build(config, root, batches, out, channels_last, compile, precision)
+    model = cli.model
+    if cli.trainer.precision not in ("32-true", "bf16-mixed"):
+        sys.exit(f"error: --precision: the bare loop runs 32-true or bf16-mixed, not {cli.trainer.precision}")
+    autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cli.trainer.precision == "bf16-mixed")
     g, d, loss, penalty = model.generator, model.discriminator, model.loss, model.penalty
     g_opt, d_opt = model.g_optimizer(g.parameters()), model.d_optimizer(d.parameters())
     clip = model.clip_norms
@@ -107,17 +113,19 @@ def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out
             z = torch.randn(size, model.latent_dim, generator=rng)
             if network == "g":
                 d.requires_grad_(False)
-                g_loss = loss.g_loss(d(g(z)))
+                with autocast:
+                    g_loss = loss.g_loss(d(g(z)))
                 d.requires_grad_(True)
                 step(g_opt, g_loss, g.parameters(), clip["generator"])
                 if model.generator_ema is not None:
                     model.generator_ema.update_parameters(g)
             else:
-                with torch.no_grad():
+                with torch.no_grad(), autocast:
                     fake = g(z)
-                d_loss = loss.d_loss(d(real), d(fake))
-                if penalty is not None:
-                    d_loss = d_loss + penalty.weight * penalty(d, real, fake, rng)
+                with autocast:
+                    d_loss = loss.d_loss(d(real), d(fake))
+                    if penalty is not None:
+                        d_loss = d_loss + penalty.weight * penalty(d, real, fake, rng)
                 step(d_opt, d_loss, d.parameters(), clip["discriminator"])
     return (batches - warmup) / (time.perf_counter() - start)
 
@@ -133,6 +141,8 @@ def main() -> None:
     parser.add_argument("--channels-last", action="store_true",
                         help="both loops in channels-last memory format (implied by a config with ChannelsLast)")
     parser.add_argument("--compile", action="store_true", help="both loops with G and D compiled (torch.compile)")
+    parser.add_argument("--precision", default=None,
+                        help="trainer.precision for both loops: 32-true or bf16-mixed (default: the config's)")
     parser.add_argument("--root", default=str(default_root()), help="folder holding MNIST/raw/")
     args = parser.parse_args()
     if args.threads:
@@ -142,13 +152,13 @@ def main() -> None:
     bare, lit = [], []
     with tempfile.TemporaryDirectory() as out:
         for _ in range(args.repeats):
-            options = (out, args.channels_last, args.compile)
+            options = (out, args.channels_last, args.compile, args.precision)
             bare.append(bare_loop(args.config, args.root, args.batches, args.warmup, *options))
             lit.append(lightning_loop(args.config, args.root, args.batches, args.warmup, *options))
     b, c = statistics.median(bare), statistics.median(lit)
     print(f"{' + '.join(args.config)}: threads={torch.get_num_threads()} batches={args.batches - args.warmup} timed x "
           f"{args.repeats} repeats{', channels-last' if args.channels_last else ''}"
-          f"{', compiled' if args.compile else ''}")
+          f"{', compiled' if args.compile else ''}{f', precision {args.precision}' if args.precision else ''}")
     print(f"bare PyTorch loop : {b:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in bare)})")
     print(f"gan_manual CLI    : {c:7.1f} batches/s   (runs: {', '.join(f'{x:.1f}' for x in lit)})")
     paired = sorted(x / y for x, y in zip(lit, bare))

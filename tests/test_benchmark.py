@@ -1,4 +1,4 @@
-"""experiments/benchmark.py still runs (a few batches on the fake MNIST): both loops, any config."""
+"""experiments/benchmark.py still runs (a few batches on the fake MNIST): both loops, any config, in float32 and bf16-mixed."""
 
 import sys
 
@@ -10,7 +10,8 @@ sys.path.insert(0, str(REPO / "experiments"))
 import benchmark  # noqa: E402
 
 
-@pytest.mark.parametrize("name", ["configs/gan.yaml", "configs/advanced_gan.yaml", "configs/dcgan.yaml"])
-def test_both_loops_run_the_config(name, fake_data, isolated):
+@pytest.mark.parametrize("name, precision", [("configs/gan.yaml", None), ("configs/advanced_gan.yaml", None),
+                                             ("configs/dcgan.yaml", None), ("configs/dcgan.yaml", "bf16-mixed")])
+def test_both_loops_run_the_config(name, precision, fake_data, isolated):
     for loop in (benchmark.bare_loop, benchmark.lightning_loop):
-        assert loop(config(name), str(fake_data), 6, 2, str(isolated / "out"), False) > 0
+        assert loop(config(name), str(fake_data), 6, 2, str(isolated / "out"), False, precision=precision) > 0
