@@ -1,4 +1,5 @@
-"""experiments/benchmark.py still runs (a few batches on the fake MNIST): both loops, any config, in float32 and bf16-mixed."""
+"""experiments/benchmark.py still runs (a few batches on the fake MNIST): both loops, any config, in float32 and
+bf16-mixed."""
 
 import sys
 
