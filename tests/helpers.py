@@ -178,10 +178,12 @@ def snapshot(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def run_cli(args: list[str], cwd: Path, data: Path, timeout: int = 300) -> subprocess.CompletedProcess:
+def run_cli(args: list[str], cwd: Path, data: Path, timeout: int = 300, code: Path | None = None
+            ) -> subprocess.CompletedProcess:
     """``python -m gan_manual ARGS`` in a process of its own, in ``cwd``, with $GAN_MANUAL_DATA at ``data`` and
-    the tests' probes (callbacks named by class path) importable."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
-           "GAN_MANUAL_DATA": str(data)}
+    the tests' probes (callbacks named by class path) importable; ``code``: a folder holding another version's
+    ``gan_manual`` package, run instead of this one."""
+    path = [str(TESTS), *([str(code)] if code else []), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "GAN_MANUAL_DATA": str(data)}
     return subprocess.run([sys.executable, "-m", "gan_manual", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)

@@ -3,9 +3,13 @@
 tests/data/v0.1/ holds two tiny runs written by gan_manual 0.1.0 at commit ee9d047 (before the system was
 reshaped): ``ring`` (configs/toy_ring.yaml with small nets, 2 D steps per G step, D warm-up, R1, StepLR, rolling
 means, G's moving average) and ``mnist`` (configs/gan.yaml with small nets and a moving average, on the tests'
-fake MNIST). Each has the run's ``config.yaml``, its ``last.ckpt``, and what ``sample`` wrote from it then
-(``samples.pt``, ``grid.png``) with the seed and count below.
+fake MNIST). Each has the run's ``config.yaml`` and what ``sample`` wrote from its checkpoint then (``samples.pt``,
+``grid.png``) with the seed and count below. The checkpoints themselves are not committed (no run output is): the
+0.1.0 code, taken from git history, trains them again from those configs (bit-identical to the ones it wrote then).
 """
+
+import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -13,16 +17,37 @@ from torchvision.io import decode_png, read_file
 
 from gan_manual import GAN
 from gan_manual.cli import main
-from helpers import TESTS
+from helpers import REPO, TESTS, run_cli
 
 OLD = TESTS / "data" / "v0.1"
+#: The commit of gan_manual 0.1.0, which wrote the runs in OLD.
+OLD_COMMIT = "ee9d047"
 #: run -> (seed, num_samples) of the sample command that wrote samples.pt and grid.png.
 SAMPLED = {"ring": (3, 50), "mnist": (5, 4)}
 
 
+@pytest.fixture(scope="module")
+def old_checkpoints(tmp_path_factory, fake_data) -> dict[str, Path]:
+    """run -> the ``last.ckpt`` that gan_manual 0.1.0 writes from ``OLD/run/config.yaml``."""
+    known = subprocess.run(["git", "-C", str(REPO), "cat-file", "-e", f"{OLD_COMMIT}^{{commit}}"], capture_output=True)
+    if known.returncode != 0:
+        pytest.skip(f"commit {OLD_COMMIT} (gan_manual 0.1.0) is not in this clone's history (a shallow clone?)")
+    code = tmp_path_factory.mktemp("gan_manual_0.1.0")
+    archive = subprocess.run(["git", "-C", str(REPO), "archive", OLD_COMMIT, "gan_manual"], capture_output=True,
+                             check=True).stdout
+    subprocess.run(["tar", "-x", "-C", str(code)], input=archive, check=True)
+    checkpoints = {}
+    for run in SAMPLED:
+        folder = tmp_path_factory.mktemp(f"v0.1_{run}")
+        done = run_cli(["fit", "-c", str(OLD / run / "config.yaml")], folder, fake_data, code=code)
+        assert done.returncode == 0, done.stderr[-2000:]
+        (checkpoints[run],) = folder.glob("runs/*/version_0/checkpoints/last.ckpt")
+    return checkpoints
+
+
 @pytest.mark.parametrize("run", sorted(SAMPLED))
-def test_old_checkpoint_loads_and_samples_the_same(run, isolated):
-    ckpt = OLD / run / "last.ckpt"
+def test_old_checkpoint_loads_and_samples_the_same(run, old_checkpoints, isolated):
+    ckpt = old_checkpoints[run]
     model = GAN.load_from_checkpoint(ckpt, weights_only=True)
     assert model.generator_ema is not None
     seed, n = SAMPLED[run]
@@ -33,9 +58,9 @@ def test_old_checkpoint_loads_and_samples_the_same(run, isolated):
 
 
 @pytest.mark.parametrize("run", sorted(SAMPLED))
-def test_old_config_reruns_to_the_same_weights(run, isolated):
+def test_old_config_reruns_to_the_same_weights(run, old_checkpoints, isolated):
     cli = main(["fit", "-c", str(OLD / run / "config.yaml")])
-    theirs = torch.load(OLD / run / "last.ckpt", weights_only=True)
+    theirs = torch.load(old_checkpoints[run], weights_only=True)
     ours = cli.model.state_dict()
     assert ours.keys() == theirs["state_dict"].keys()
     for name, value in ours.items():
