@@ -5,7 +5,9 @@ per-class FID).
 
     python experiments/mnist_results.py [--epochs N] [configs/gan.yaml ...]
 
-Without --epochs every config trains for its own max_epochs. Runs write to runs/results/<config>/.
+Without --epochs every config trains for its own max_epochs. Runs write to runs/results/<config>/. A config of
+several files joins them with '+' (configs/cdcgan.yaml+experiments/dcgan_clusters.yaml: -c each, in order; named
+after the last).
 """
 
 import argparse
@@ -35,8 +37,9 @@ def main() -> None:
     del sys.argv[1:]  # the CLI gets its arguments from us; Lightning warns when sys.argv holds others too
     lines, metric = [], ClassifierMetrics("mnist")
     for config in args.configs:
-        name = Path(config).stem
-        fit = ["fit", "-c", config,
+        files = config.split("+")
+        name = Path(files[-1]).stem
+        fit = ["fit", *(arg for file in files for arg in ("-c", file)),
                "--trainer.logger.init_args.save_dir=runs/results", f"--trainer.logger.init_args.name={name}"]
         if args.epochs is not None:
             fit.append(f"--trainer.max_epochs={args.epochs}")
@@ -47,7 +50,7 @@ def main() -> None:
         labels = cli.model.draw_labels(10_000, seed=0)  # None for an unconditional config
         figures = metric(cli.model.generate(10_000, seed=0, labels=labels), labels)
         epochs = cli.trainer.current_epoch
-        lines.append(row(f"`{config}`", figures, f"{epochs} epochs, {minutes:.1f} min"))
+        lines.append(row(" + ".join(f"`{file}`" for file in files), figures, f"{epochs} epochs, {minutes:.1f} min"))
         print(lines[-1], flush=True)
     lines.append(row("real: 10k training images (floor)", metric.floor(10_000, conditional=True), "-"))
     print(f"| config | FID | KID | IS | classes | precision | recall | class accuracy | class FID | training |\n"

@@ -64,6 +64,9 @@ def check_model(model: GAN, datamodule: Optional[L.LightningDataModule], fitting
     frequencies = getattr(datamodule, "label_frequencies", None)
     if model.num_classes and frequencies is not None:
         frequencies()  # every training label in [0, num_classes), or one line naming the first that is not
+    if getattr(datamodule, "clusters", None) is not None and not model.num_classes:
+        raise ConfigError("data.clusters: set, but the networks are unconditional and would not use the cluster "
+                          "labels; give both networks a condition (configs/cdcgan.yaml's), or unset data.clusters")
     wanted = getattr(datamodule, "predict_labels", None)
     if wanted and not model.num_classes:
         raise ConfigError("data.predict_labels: the generator is unconditional; it takes no labels")

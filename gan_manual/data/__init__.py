@@ -2,6 +2,7 @@
 
 from gan_manual.data.base import InMemoryDataModule
 from gan_manual.data.cifar import CIFAR10DataModule
+from gan_manual.data.clusters import KMeansLabels
 from gan_manual.data.folder import ImageFolderDataModule
 from gan_manual.data.mnist import FashionMNISTDataModule, MNISTDataModule
 from gan_manual.data.stacked import StackedMNISTDataModule
@@ -14,6 +15,7 @@ __all__ = [
     "GridDataModule",
     "ImageFolderDataModule",
     "InMemoryDataModule",
+    "KMeansLabels",
     "MNISTDataModule",
     "RingDataModule",
     "StackedMNISTDataModule",

@@ -29,6 +29,9 @@ class InMemoryDataModule(L.LightningDataModule):
     #: Labels are in ``[0, num_classes)``; 0: the data has no class labels. The CLI links it to the networks'
     #: ``num_classes`` (which a conditional network uses).
     num_classes: int = 0
+    #: Whether the labels are the data set's classes (what a classifier's class metrics can score); False for
+    #: labels made by clustering the samples.
+    labels_are_classes: bool = True
 
     def __init__(self, batch_size: PositiveInt = 64, seed: Optional[int] = None, num_predict: PositiveInt = 64,
                  predict_labels: Optional[list[NonNegativeInt]] = None) -> None:

@@ -10,6 +10,7 @@ from torch import Tensor
 from torchvision import datasets
 from torchvision.datasets.utils import check_integrity
 
+from gan_manual.data.clusters import KMeansLabels
 from gan_manual.data.downloaded import DownloadedDataModule
 from gan_manual.errors import ConfigError
 
@@ -35,6 +36,7 @@ class CIFAR10DataModule(DownloadedDataModule):
         download: Fetch and unpack the archive with torchvision's downloader (163 MB) when the files are missing.
         check_md5: Check the files against torchvision's MD5 sums of the originals at every start (one read of
             every file); false for a copy rebuilt in the same layout (a subset, a relabelled set).
+        clusters: Train on cluster ids of the images (e.g. ``KMeansLabels``) instead of the classes.
         batch_size, seed, num_predict, predict_labels: As in :class:`~gan_manual.data.InMemoryDataModule`.
     """
 
@@ -47,14 +49,15 @@ class CIFAR10DataModule(DownloadedDataModule):
         root: Optional[str] = None,
         download: bool = False,
         check_md5: bool = True,
+        clusters: Optional[KMeansLabels] = None,
         batch_size: PositiveInt = 64,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 64,
         predict_labels: Optional[list[NonNegativeInt]] = None,
     ) -> None:
         self.check_md5 = check_md5  # verify(), which the base's __init__ calls, reads it
-        super().__init__(root=root, download=download, batch_size=batch_size, seed=seed, num_predict=num_predict,
-                         predict_labels=predict_labels)
+        super().__init__(root=root, download=download, clusters=clusters, batch_size=batch_size, seed=seed,
+                         num_predict=num_predict, predict_labels=predict_labels)
 
     def folder(self) -> Path:
         return self.root / self.dataset_class.base_folder

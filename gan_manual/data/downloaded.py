@@ -8,6 +8,7 @@ from typing import Any, Optional
 from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor
 
+from gan_manual.data.clusters import KMeansLabels
 from gan_manual.data.images import DATA_ENV, ImageDataModule, default_root
 from gan_manual.errors import ConfigError
 
@@ -20,6 +21,7 @@ class DownloadedDataModule(ImageDataModule):
         root: The folder torchvision's data set is given (its files are in ``folder()`` under it); None means
             ``$GAN_MANUAL_DATA``, else ``./data``.
         download: Fetch the files with torchvision's downloader when they are missing.
+        clusters: Train on cluster ids of the images (e.g. ``KMeansLabels``) instead of the data's labels.
         batch_size, seed, num_predict, predict_labels: As in :class:`InMemoryDataModule`.
     """
 
@@ -31,6 +33,7 @@ class DownloadedDataModule(ImageDataModule):
         self,
         root: Optional[str] = None,
         download: bool = False,
+        clusters: Optional[KMeansLabels] = None,
         batch_size: PositiveInt = 64,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 64,
@@ -39,6 +42,7 @@ class DownloadedDataModule(ImageDataModule):
         super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict, predict_labels=predict_labels)
         self.root = Path(root) if root is not None else default_root()
         self.download = download
+        self.use_clusters(clusters)
         # Checked here, at instantiation, so the CLI reports it before any run directory is made.
         if self._exists():
             self.verify()
@@ -95,4 +99,5 @@ class DownloadedDataModule(ImageDataModule):
         if not self.train_tensors:
             self.train_tensors = self.load(train=True)
             self.eval_tensors = self.load(train=False)
+            self.relabel()
 

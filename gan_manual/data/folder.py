@@ -16,6 +16,7 @@ from torchvision.io import ImageReadMode, decode_image
 from torchvision.transforms.v2 import functional as F
 
 from gan_manual.console import check_writable, note
+from gan_manual.data.clusters import KMeansLabels
 from gan_manual.data.images import ImageDataModule
 from gan_manual.errors import ConfigError
 
@@ -54,6 +55,8 @@ class ImageFolderDataModule(ImageDataModule):
             compares with the training images themselves, as FID on CelebA or FFHQ usually does.
         cache_dir: Folder of the cache files; None means ``$XDG_CACHE_HOME/gan_manual``, else
             ``~/.cache/gan_manual``.
+        clusters: Label the images by their clusters (e.g. ``KMeansLabels``) instead of their class folders:
+            conditional networks for an unlabelled folder.
         batch_size, seed, num_predict, predict_labels: As in :class:`~gan_manual.data.InMemoryDataModule`.
     """
 
@@ -65,6 +68,7 @@ class ImageFolderDataModule(ImageDataModule):
         skip_unreadable: bool = False,
         holdout: NonNegativeInt = 0,
         cache_dir: Optional[str] = None,
+        clusters: Optional[KMeansLabels] = None,
         batch_size: PositiveInt = 64,
         seed: Optional[int] = None,
         num_predict: PositiveInt = 64,
@@ -81,6 +85,7 @@ class ImageFolderDataModule(ImageDataModule):
         # Listed here, at instantiation, so the CLI reports a wrong folder before any run directory is made.
         self.files, self.classes = self._list()
         self.num_classes = len(self.classes)
+        self.use_clusters(clusters)
         self._cache_file: Optional[Path] = None
         if holdout >= len(self.files):
             raise ConfigError(f"data.holdout: {holdout} of the {len(self.files)} images of {self.root} would leave "
@@ -152,10 +157,11 @@ class ImageFolderDataModule(ImageDataModule):
         images, labels = saved["images"], saved["labels"]
         if not self.holdout:
             self.train_tensors = self.eval_tensors = (images, labels)
-            return
-        order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.resolved_seed()))
-        held, kept = order[: self.holdout], order[self.holdout:]
-        self.train_tensors, self.eval_tensors = (images[kept], labels[kept]), (images[held], labels[held])
+        else:
+            order = torch.randperm(len(images), generator=torch.Generator().manual_seed(self.resolved_seed()))
+            held, kept = order[: self.holdout], order[self.holdout:]
+            self.train_tensors, self.eval_tensors = (images[kept], labels[kept]), (images[held], labels[held])
+        self.relabel()
 
 
 def _reason(err: Exception) -> str:

@@ -3,12 +3,13 @@ data folder."""
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
 import torch
 from torch import Tensor
 
 from gan_manual.data.base import InMemoryDataModule
+from gan_manual.data.clusters import KMeansLabels
 
 DATA_ENV = "GAN_MANUAL_DATA"
 
@@ -25,7 +26,33 @@ def default_root() -> Path:
 
 class ImageDataModule(InMemoryDataModule):
     """Subclasses store images as uint8 ``(N, C, H, W)`` in [0, 255] (a quarter of float's memory and of the
-    bytes copied to the device); batches reach the model as ``(images, labels)``, images float in [-1, 1]."""
+    bytes copied to the device); batches reach the model as ``(images, labels)``, images float in [-1, 1].
+
+    Subclasses that take ``clusters`` (a :class:`~gan_manual.data.KMeansLabels`) pass it to :meth:`use_clusters`
+    and call :meth:`relabel` at the end of ``setup``: the labels are then cluster ids, ``num_classes`` the number
+    of clusters.
+    """
+
+    #: Labels from clustering the images, replacing the data's own; None: the data's own labels.
+    clusters: Optional[KMeansLabels] = None
+
+    def use_clusters(self, clusters: Optional[KMeansLabels]) -> None:
+        self.clusters = clusters
+        if clusters is not None:
+            # Before the CLI links it to the networks; a plain int, as a checkpoint's hyperparameters must be.
+            self.num_classes = int(clusters.num_clusters)
+
+    @property
+    def labels_are_classes(self) -> bool:
+        return self.clusters is None
+
+    def relabel(self) -> None:
+        """Labels of both splits <- their clusters (fitted on the training images), when ``clusters`` is set."""
+        if self.clusters is None:
+            return
+        (train, _), (held_out, _) = self.train_tensors, self.eval_tensors
+        train_labels, held_out_labels = self.clusters(train, held_out)
+        self.train_tensors, self.eval_tensors = (train, train_labels), (held_out, held_out_labels)
 
     def to_model_range(self, samples: Tensor) -> Tensor:
         return to_unit_range(samples)

@@ -28,7 +28,7 @@ class ClassifierMetrics(SampleMetric):
 
     Given the labels a conditional generator was asked for, it adds ``class_accuracy`` (the share of samples the
     classifier assigns to their label) and ``class_fid`` (FID between each class's samples and that class's test
-    images, the mean over the classes).
+    images, the mean over the classes), unless the data's labels are not its classes (cluster ids).
 
     Args:
         classifier: Shipped weights to use: ``mnist`` or ``fashion_mnist``.
@@ -55,6 +55,7 @@ class ClassifierMetrics(SampleMetric):
         self.real: Tensor = torch.empty(0)
         self.real_labels: Tensor = torch.empty(0, dtype=torch.int64)
         self._real_features: Tensor = torch.empty(0)
+        self._labels_are_classes = True
 
     def check(self, datamodule: L.LightningDataModule) -> None:
         require_data_shape(datamodule, lambda shape: shape == (1, 28, 28),
@@ -70,6 +71,7 @@ class ClassifierMetrics(SampleMetric):
         super().setup(datamodule)
         self.real = datamodule.reference_samples("test")
         self.real_labels = datamodule.reference_labels("test")
+        self._labels_are_classes = getattr(datamodule, "labels_are_classes", True)
         self._real_features = self._features(self.real)  # once: the reference does not change
 
     def describe(self, num_samples: int) -> str:
@@ -80,7 +82,7 @@ class ClassifierMetrics(SampleMetric):
     def __call__(self, fake: Tensor, labels: Optional[Tensor] = None) -> dict[str, float]:
         features = self._features(fake.float().cpu().clamp(-1, 1))
         figures = self._score(features)
-        if labels is not None:
+        if labels is not None and self._labels_are_classes:
             figures.update(self._conditional(features, labels.cpu()))
         return figures
 
