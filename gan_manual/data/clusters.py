@@ -14,6 +14,8 @@ class KMeansLabels:
     A conditional GAN given these labels generates each cluster by its own conditioning (the labels' help, with
     no labels: Self-Conditioned GAN, Liu et al. 2020, clusters D's features instead; this clusters pixels once,
     before training). Generated labels are drawn from the clusters' sizes, so the samples are the whole data's.
+    Memory: the training images as float64, N x C x H x W x 8 bytes, up to three times that at the peak (MNIST
+    1.1 GB, CIFAR-10 3.7 GB); a large folder of large images needs fewer or smaller images.
 
     Args:
         num_clusters: k; the data's ``num_classes`` becomes this.
