@@ -35,8 +35,9 @@ class KMeansLabels:
         if self.num_clusters > len(train):
             raise ConfigError(f"data.clusters.num_clusters: {self.num_clusters} clusters of {len(train)} training "
                               f"images; at most {len(train)}")
-        centres = self.fit(_flat(train))
-        return nearest(_flat(train), centres), nearest(_flat(held_out), centres)
+        points = _flat(train)  # once: a float64 copy of the whole training split
+        centres = self.fit(points)
+        return nearest(points, centres), nearest(_flat(held_out), centres)
 
     def fit(self, points: Tensor) -> Tensor:
         """Points ``(N, D)`` -> centres ``(num_clusters, D)``."""
