@@ -6,7 +6,7 @@ folder of its own, then the tables and plots that compare them.
 
 The study file (keys in :mod:`gan_manual.study.spec`) names the base configs, the variants and grid, the seeds,
 the metrics and the parallelism. Every cell's config is built and checked before any cell starts; then the cells
-run (``--processes`` at once here, or as Ray tasks), a progress line as each finishes. Rerunning a study skips
+run seed by seed (``--processes`` at once here, or as Ray tasks), a progress line as each finishes. Rerunning a study skips
 finished cells, resumes unfinished ones from their ``last.ckpt``, and retries failed ones. It writes, in its folder:
 
     results.csv              a row per cell: variant, seed, status, figures, seconds, error
@@ -80,12 +80,13 @@ def main(argv: list[str]) -> Study:
         fail(str(error))
     finished = {cell.name for cell in cells if (read_result(cell) or {}).get("status") == "done"}
     if args.dry_run:
-        sys.stdout.write("".join(f"{cell.name}{' (finished)' if cell.name in finished else ''}\n" for cell in cells))
+        sys.stdout.write("".join(f"{cell.name}{' (finished)' if cell.name in finished else ''}\n"
+                                 for cell in study.run_order(cells)))
         note(f"study: {len(cells)} cells checked, {len(finished)} finished; nothing run (--dry_run)")
         return study
     study.output_dir.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(study.path, study.output_dir / "study.yaml")
-    todo = [cell for cell in cells if cell.name not in finished]
+    todo = [cell for cell in study.run_order(cells) if cell.name not in finished]
     where = f"{study.processes} at once" if args.executor == "local" else "as Ray tasks"
     note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where}, {study.threads} threads each; "
          f"cells in {study.output_dir / 'cells'}")

@@ -104,6 +104,11 @@ class Study:
             raise ConfigError(f"study.variants: two cells would share the folder {twice}; rename a variant")
         return cells
 
+    def run_order(self, cells: list[Cell]) -> list[Cell]:
+        """``cells`` in the order they run: seed by seed (every variant's first seed, then every variant's second),
+        so that a study cut short holds a figure for every variant rather than all seeds of the first ones."""
+        return sorted(cells, key=lambda cell: self.seeds.index(cell.seed))  # stable: variants keep their order
+
 
 def load(path: str, output_dir: Optional[str] = None) -> Study:
     """Reads and checks the study file at ``path``; every mistake is a ConfigError naming the key."""
