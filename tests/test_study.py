@@ -162,6 +162,52 @@ def test_a_killed_study_resumes_where_it_stopped(local_study, tmp_path):
     assert (out / "cells" / interrupted / "run" / "version_1" / "config.yaml").is_file()
 
 
+def _children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid`` (from /proc: field 4 of stat is the parent, field 3 the state)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads processes from Linux's /proc")
+def test_local_workers_end_when_the_study_process_is_killed_alone():
+    script = ("import time\n"
+              "from gan_manual.study import executors\n"
+              "with executors.pool(1) as workers:\n"
+              "    workers.submit(time.sleep, 120)\n"
+              "    print('submitted', flush=True)\n"
+              "    time.sleep(120)\n")
+    study = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    try:
+        assert study.stdout.readline().strip() == "submitted"
+        deadline = time.monotonic() + 60
+        while not (workers := _children(study.pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert workers, "no worker started"
+        time.sleep(2.0)  # the worker is running its task
+        assert all(_alive(pid) for pid in workers)
+    finally:
+        study.kill()  # the study alone, not its process group
+        study.wait()
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(_alive(pid) for pid in workers), "a worker outlived its study"
+
+
 def test_a_failed_cell_is_recorded_and_the_study_goes_on(tmp_path, capsys):
     huge = {"class_path": "torch.optim.SGD", "init_args": {"lr": 1e30}}  # NaN within a few batches
     study = write_study(tmp_path, seeds=1, processes=1, variants={

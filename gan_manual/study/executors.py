@@ -3,6 +3,9 @@
 state), and reports every result as it arrives."""
 
 import multiprocessing
+import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Optional
@@ -16,12 +19,29 @@ Report = Callable[[Cell, dict[str, Any]], None]
 
 def run_local(todo: list[Cell], processes: int, threads: int, num_samples: int, report: Report) -> None:
     """``processes`` cells at once on this machine, each with ``threads`` torch threads."""
-    # spawn, not fork: a forked child would inherit torch's thread pool and the parent's state.
-    context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(processes, mp_context=context, max_tasks_per_child=1) as pool:
-        futures = {pool.submit(cells.run, cell, threads, num_samples): cell for cell in todo}
+    with pool(processes) as workers:
+        futures = {workers.submit(cells.run, cell, threads, num_samples): cell for cell in todo}
         for future in as_completed(futures):
             report(futures[future], _result(futures[future], future.exception, future.result))
+
+
+def pool(processes: int) -> ProcessPoolExecutor:
+    """The local executor's workers: a fresh spawned process per cell, which ends when the study's process does."""
+    # spawn, not fork: a forked child would inherit torch's thread pool and the parent's state.
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(processes, mp_context=context, max_tasks_per_child=1, initializer=_end_with,
+                               initargs=(os.getpid(),))
+
+
+def _end_with(parent: int) -> None:
+    """Ends this worker once ``parent`` has gone: a study killed alone (``kill PID``, not its process group)
+    would otherwise leave its cells training unseen, and a rerun would train a second copy in the same folder."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)  # the cell's last.ckpt stays: the rerun resumes from it
+
+    threading.Thread(target=watch, name="end-with-study", daemon=True).start()
 
 
 def run_ray(todo: list[Cell], threads: int, num_samples: int, report: Report, address: Optional[str],
