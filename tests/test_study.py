@@ -5,6 +5,7 @@ bad study files refused before anything is written, and every shipped study buil
 import csv
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -117,6 +118,26 @@ def test_a_rerun_of_a_finished_study_trains_nothing(local_study, capfd):
     main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(local_study)])
     assert "4 cells, 4 finished before" in capfd.readouterr().err
     assert before == {name: (local_study / "cells" / name / "result.json").stat().st_mtime_ns for name in CELLS}
+
+
+def test_report_reads_the_cells_as_they_are_and_runs_nothing(local_study, tmp_path, capfd):
+    out = tmp_path / "out"
+    shutil.copytree(local_study, out)
+    for written in ("results.csv", "summary.md", "curves.png", "finals.png", "samples.png"):
+        (out / written).unlink()
+    (out / "cells" / "pac2" / "seed_1" / "result.json").unlink()  # a cell still running, or stopped
+    main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(out), "--report"])
+    rows = results(out)
+    assert rows["pac2/seed_1"]["status"] == "unfinished"
+    assert {k: v for k, v in figures(out).items() if k != "pac2/seed_1"} == {
+        k: v for k, v in figures(local_study).items() if k != "pac2/seed_1"}
+    summary = (out / "summary.md").read_text()
+    assert "| gan | 2/2 |" in summary and "| pac2 | 1/2 |" in summary and "- `pac2/seed_1`: unfinished" in summary
+    assert "--report" not in summary  # its command is the study's
+    assert (out / "curves.png").is_file() and (out / "samples.png").is_file()
+    assert not (out / "cells" / "pac2" / "seed_1" / "result.json").exists()  # nothing trained
+    assert not (out / "cells" / "pac2" / "seed_1" / "run" / "version_1").exists()
+    assert "3 of 4 cells finished" in capfd.readouterr().err
 
 
 def test_ray_executor_gives_the_local_figures(local_study, tmp_path):

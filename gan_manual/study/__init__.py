@@ -1,7 +1,7 @@
 """``python -m gan_manual study STUDY.yaml``: a grid of variants over seeds, each cell an ordinary ``fit`` run in a
 folder of its own, then the tables and plots that compare them.
 
-    python -m gan_manual study STUDY.yaml [--processes N] [--threads T] [--output_dir DIR] [--dry_run]
+    python -m gan_manual study STUDY.yaml [--processes N] [--threads T] [--output_dir DIR] [--dry_run | --report]
         [--executor local|ray] [--address ADDR] [--gpus G]
 
 The study file (keys in :mod:`gan_manual.study.spec`) names the base configs, the variants and grid, the seeds,
@@ -63,8 +63,11 @@ def parser() -> argparse.ArgumentParser:
                    help="local: processes of this machine; ray: a task per cell on a Ray cluster")
     p.add_argument("--address", help="ray: the cluster to join (auto, ray://host:10001); none starts a local one")
     p.add_argument("--gpus", type=float, default=0.0, help="ray: GPUs each cell asks for")
-    p.add_argument("--dry_run", action="store_true", help="build and check every cell's config, list the cells, "
-                   "run nothing")
+    only = p.add_mutually_exclusive_group()
+    only.add_argument("--dry_run", action="store_true", help="build and check every cell's config, list the cells, "
+                      "run nothing")
+    only.add_argument("--report", action="store_true", help="write results.csv, summary.md and the plots from the "
+                      "cells as they are now (of a study running or stopped half-way), run nothing")
     return p
 
 
@@ -74,11 +77,18 @@ def main(argv: list[str]) -> Study:
     try:
         study = _configure(spec.load(args.study, args.output_dir), args)
         cells = study.cells()
-        validate(cells)
+        if not args.report:  # a report reads the cells' results; it builds no run
+            validate(cells)
         check_writable("study.output_dir", study.output_dir)
     except ConfigError as error:
         fail(str(error))
     finished = {cell.name for cell in cells if (read_result(cell) or {}).get("status") == "done"}
+    if args.report:
+        study.output_dir.mkdir(parents=True, exist_ok=True)
+        write_report(study, cells, _command([arg for arg in argv if arg != "--report"]))
+        note(f"study: {len(finished)} of {len(cells)} cells finished; results in {study.output_dir / 'summary.md'}; "
+             f"nothing run (--report)")
+        return study
     if args.dry_run:
         sys.stdout.write("".join(f"{cell.name}{' (finished)' if cell.name in finished else ''}\n"
                                  for cell in study.run_order(cells)))
@@ -185,7 +195,8 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
         row = {"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
                "error": "", **result, **report.cell_figures(study, result, logged)}
         rows.append(row)
-        groups.setdefault(cell.group, []).append(logged)
+        # the curves, like the table, are of finished runs: a cut-off run would cut its variant's band short
+        groups.setdefault(cell.group, []).extend([logged] if row["status"] == "done" else [])
         if row["status"] == "done" and cell.group not in samples and (cell.folder / "samples.pt").is_file():
             samples[cell.group] = cell.folder / "samples.pt"
     out = study.output_dir
