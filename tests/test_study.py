@@ -134,6 +134,8 @@ def test_report_reads_the_cells_as_they_are_and_runs_nothing(local_study, tmp_pa
     summary = (out / "summary.md").read_text()
     assert "| gan | 2/2 |" in summary and "| pac2 | 1/2 |" in summary and "- `pac2/seed_1`: unfinished" in summary
     assert "--report" not in summary  # its command is the study's
+    [pac2] = [line for line in summary.splitlines() if line.startswith("| pac2 |")]
+    assert "±" not in pac2 and "[" not in pac2  # one seed: its values alone, no spread
     assert (out / "curves.png").is_file() and (out / "samples.png").is_file()
     assert not (out / "cells" / "pac2" / "seed_1" / "result.json").exists()  # nothing trained
     assert not (out / "cells" / "pac2" / "seed_1" / "run" / "version_1").exists()
@@ -289,6 +291,24 @@ def test_cells_cross_variants_grid_and_seeds(tmp_path):
     model = last.overrides["model"]["init_args"]
     assert model["discriminator"] == {"init_args": {"pack": 2}} and model["loss"] == "gan_manual.losses.HingeLoss"
     assert last.overrides["trainer"]["max_epochs"] == 2
+
+
+def test_curves_end_with_the_final_evaluation_at_the_end_of_training(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    from gan_manual.study import report
+
+    cell = spec.Cell("gan/seed_0", {"variant": "gan"}, 0, (), {}, tmp_path / "cell", tmp_path)
+    with SummaryWriter(str(cell.folder / "run" / "version_0")) as writer:
+        for epoch in range(4):  # 4 epochs; FID logged after the second only
+            writer.add_scalar("epoch", epoch, global_step=epoch * 10 + 9)
+            if epoch == 1:
+                writer.add_scalar("fid", 40.0, global_step=19)
+                time.sleep(0.01)  # training goes on after it
+    assert report.curves(cell, ["fid"], "epoch") == {"fid": [(2.0, 40.0)]}
+    assert report.curves(cell, ["fid"], "epoch", {"fid": 12.5}) == {"fid": [(2.0, 40.0), (4.0, 12.5)]}
+    [logged, final] = report.curves(cell, ["fid"], "seconds", {"fid": 12.5})["fid"]
+    assert final[1] == 12.5 and final[0] >= logged[0] >= 0
 
 
 def test_a_key_inside_a_section_refines_the_whole_section():

@@ -6,8 +6,9 @@ folder of its own, then the tables and plots that compare them.
 
 The study file (keys in :mod:`gan_manual.study.spec`) names the base configs, the variants and grid, the seeds,
 the metrics and the parallelism. Every cell's config is built and checked before any cell starts; then the cells
-run seed by seed (``--processes`` at once here, or as Ray tasks), a progress line as each finishes. Rerunning a study skips
-finished cells, resumes unfinished ones from their ``last.ckpt``, and retries failed ones. It writes, in its folder:
+run seed by seed (``--processes`` at once here, or as Ray tasks), a progress line as each finishes. Rerunning a
+study skips finished cells, resumes unfinished ones from their ``last.ckpt``, and retries failed ones. It writes,
+in its folder:
 
     results.csv              a row per cell: variant, seed, status, figures, seconds, error
     summary.md               a row per variant: mean ± std over seeds [min, max], the command that made it
@@ -191,7 +192,7 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
     rows, groups, samples = [], {}, {}
     for cell in cells:
         result = read_result(cell) or {"status": "unfinished", "seconds": 0.0, "figures": {}}
-        logged = report.curves(cell, names, study.progress)
+        logged = report.curves(cell, names, study.progress, result["figures"] if result["status"] == "done" else None)
         row = {"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
                "error": "", **result, **report.cell_figures(study, result, logged)}
         rows.append(row)

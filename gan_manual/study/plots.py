@@ -26,12 +26,17 @@ def plot_curves(groups: dict[str, list[dict[str, Curve]]], metrics: list[str], p
             seeds = [run[metric] for run in runs if run.get(metric)]
             if not seeds:
                 continue
+            # from the first measurement on: nothing is drawn where no seed was measured yet
             xs = (sorted({x for seed in seeds for x, _ in seed}) if progress == "epoch"
-                  else np.linspace(0, min(seed[-1][0] for seed in seeds), 50))
-            ys = np.array([np.interp(xs, [x for x, _ in seed], [y for _, y in seed], right=np.nan) for seed in seeds])
+                  else np.linspace(max(seed[0][0] for seed in seeds), min(seed[-1][0] for seed in seeds), 50))
+            ys = np.array([np.interp(xs, [x for x, _ in seed], [y for _, y in seed], left=np.nan, right=np.nan)
+                           for seed in seeds])
             line = ax.plot(xs, np.nanmean(ys, axis=0), label=group, marker="." if len(xs) < 30 else None)[0]
             if len(seeds) > 1:
                 ax.fill_between(xs, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), color=line.get_color(), alpha=0.2)
+        drawn = [y for line in ax.get_lines() for y in line.get_ydata() if np.isfinite(y)]
+        if drawn and min(drawn) > 0 and max(drawn) > 10 * min(drawn):  # FID falls from hundreds: the end shows
+            ax.set_yscale("log")
         ax.set_xlabel("epochs" if progress == "epoch" else "seconds of training")
         ax.set_title(metric)
     axes[0].legend(fontsize="small")

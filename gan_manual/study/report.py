@@ -15,11 +15,12 @@ from gan_manual.study.spec import Cell, Study
 Curve = list[tuple[float, float]]  # (epochs completed or seconds of training, value), in order
 
 
-def curves(cell: Cell, names: list[str], progress: str) -> dict[str, Curve]:
+def curves(cell: Cell, names: list[str], progress: str, final: Optional[dict[str, float]] = None) -> dict[str, Curve]:
     """Each logged metric in ``names`` over the cell's training; a resumed cell's versions joined (a later version
-    replaces the steps it repeats; its seconds continue from the end of the previous one)."""
+    replaces the steps it repeats; its seconds continue from the end of the previous one). ``final``, the study's
+    evaluation of the final generator, is each curve's last point, at the end of training."""
     by_step: dict[str, dict[int, tuple[float, float]]] = {name: {} for name in names}
-    offset = 0.0
+    offset, finished = 0.0, 0.0
     versions = sorted((cell.folder / "run").glob("version_*"), key=lambda p: int(p.name.split("_")[-1]))
     for version in versions:
         events = EventAccumulator(str(version), size_guidance={"scalars": 0})
@@ -29,14 +30,18 @@ def curves(cell: Cell, names: list[str], progress: str) -> dict[str, Curve]:
             continue
         start = events.FirstEventTimestamp()
         epochs = {e.step: e.value for e in events.Scalars("epoch")} if "epoch" in tags else {}
-        end = start
         for name in names:
             for event in events.Scalars(name) if name in tags else []:
                 x = epochs.get(event.step, math.nan) + 1 if progress == "epoch" else offset + event.wall_time - start
                 by_step[name][event.step] = (x, event.value)
-                end = max(end, event.wall_time)
+        end = max(events.Scalars(tag)[-1].wall_time for tag in tags)  # the last thing logged: training's end
         offset += end - start
-    return {name: sorted(points.values()) for name, points in by_step.items()}
+        finished = max(epochs.values(), default=-1.0) + 1 if progress == "epoch" else offset
+    logged = {name: sorted(points.values()) for name, points in by_step.items()}
+    for name, value in (final or {}).items():
+        if name in logged and finished > 0 and (not logged[name] or logged[name][-1][0] < finished):
+            logged[name].append((finished, value))
+    return logged
 
 
 def cell_figures(study: Study, result: dict[str, Any], logged: dict[str, Curve]) -> dict[str, float]:
@@ -124,7 +129,8 @@ def _spread(values: list[float], bold: bool) -> str:
         return "-"
     mean = statistics.fmean(values)
     finite = all(math.isfinite(v) for v in values)  # reverse KL is inf for a run with no high-quality sample
-    std = statistics.stdev(values) if len(values) > 1 and finite else 0.0 if finite else math.nan
+    # one seed has no spread to show: its value alone, not "± 0"
+    std = statistics.stdev(values) if len(values) > 1 and finite else math.nan
     text = f"{_number(mean)} ± {_number(std)}" if math.isfinite(std) else _number(mean)
     text = f"**{text}**" if bold else text
     return f"{text} [{_number(min(values))}, {_number(max(values))}]" if len(values) > 1 else text
