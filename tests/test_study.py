@@ -185,24 +185,23 @@ def test_a_killed_study_resumes_where_it_stopped(local_study, tmp_path):
     assert (out / "cells" / interrupted / "run" / "version_1" / "config.yaml").is_file()
 
 
-def _children(pid: int) -> list[int]:
-    """Live processes whose parent is ``pid`` (from /proc: field 4 of stat is the parent, field 3 the state)."""
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:  # gone meanwhile
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            found.append(int(stat.parent.name))
-    return found
+def _state_and_parent(pid: int) -> tuple[str, int]:
+    """From /proc/PID/stat (after the name: the state, then the parent); ("gone", 0) for no such process."""
+    try:
+        fields = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return "gone", 0
+    return fields[0], int(fields[1])
 
 
 def _alive(pid: int) -> bool:
-    try:
-        return (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
+    return _state_and_parent(pid)[0] not in ("Z", "gone")
+
+
+def _children(pid: int) -> list[int]:
+    """Live processes whose parent is ``pid``."""
+    pids = [int(stat.parent.name) for stat in Path("/proc").glob("[0-9]*/stat")]
+    return [child for child in pids if _state_and_parent(child)[1] == pid and _alive(child)]
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads processes from Linux's /proc")

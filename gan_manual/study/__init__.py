@@ -192,13 +192,15 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
     rows, groups, samples = [], {}, {}
     for cell in cells:
         result = read_result(cell) or {"status": "unfinished", "seconds": 0.0, "figures": {}}
-        logged = report.curves(cell, names, study.progress, result["figures"] if result["status"] == "done" else None)
-        row = {"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
-               "error": "", **result, **report.cell_figures(study, result, logged)}
-        rows.append(row)
-        # the curves, like the table, are of finished runs: a cut-off run would cut its variant's band short
-        groups.setdefault(cell.group, []).extend([logged] if row["status"] == "done" else [])
-        if row["status"] == "done" and cell.group not in samples and (cell.folder / "samples.pt").is_file():
+        done = result["status"] == "done"
+        logged = report.curves(cell, names, study.progress, result["figures"] if done else None)
+        rows.append({"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
+                     "error": "", **result, **report.cell_figures(study, result, logged)})
+        runs = groups.setdefault(cell.group, [])
+        if not done:  # the curves, like the table, are of finished runs: a cut-off run would cut its band short
+            continue
+        runs.append(logged)
+        if cell.group not in samples and (cell.folder / "samples.pt").is_file():
             samples[cell.group] = cell.folder / "samples.pt"
     out = study.output_dir
     report.write_csv(study, rows, out / "results.csv")
