@@ -61,6 +61,10 @@ def results(folder: Path) -> dict[str, dict[str, str]]:
         return {row["cell"]: row for row in csv.DictReader(file)}
 
 
+def table(folder: Path) -> list[str]:
+    return [line for line in (folder / "summary.md").read_text().splitlines() if line.startswith("|")]
+
+
 def figures(folder: Path) -> dict[str, list[str]]:
     return {cell: [row[k] for k in FIGURES] for cell, row in results(folder).items()}
 
@@ -140,6 +144,32 @@ def test_report_reads_the_cells_as_they_are_and_runs_nothing(local_study, tmp_pa
     assert not (out / "cells" / "pac2" / "seed_1" / "result.json").exists()  # nothing trained
     assert not (out / "cells" / "pac2" / "seed_1" / "run" / "version_1").exists()
     assert "3 of 4 cells finished" in capfd.readouterr().err
+
+
+def test_a_commit_of_the_cells_records_rewrites_the_report_and_continues_the_study(local_study, tmp_path, capfd):
+    # What git keeps of a study by the repository's .gitignore: the report and each cell's record, not the runs.
+    repo, study = tmp_path / "repo", "experiments/studies/results/tiny"
+    shutil.copytree(local_study, repo / study)
+    shutil.copy(REPO / ".gitignore", repo / ".gitignore")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "init.defaultBranch=main"]
+    subprocess.run([*git, "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "-C", str(repo), "add", "-A"], check=True)
+    subprocess.run([*git, "-C", str(repo), "commit", "-qm", "study"], check=True)
+    subprocess.run(["git", "clone", "-q", str(repo), str(tmp_path / "clone")], check=True)
+    out = tmp_path / "clone" / study
+    kept = sorted(str(p.relative_to(out / "cells")) for p in (out / "cells").rglob("*") if p.is_file())
+    assert kept == sorted(f"{name}/{file}" for name in CELLS for file in ("result.json", "samples.png"))
+    for written in ("results.csv", "summary.md", "curves.png", "finals.png", "samples.png"):
+        (out / written).unlink()
+
+    main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(out), "--report"])
+    assert (out / "results.csv").read_text() == (local_study / "results.csv").read_text()
+    assert table(out) == table(local_study)
+    assert all((out / picture).is_file() for picture in ("curves.png", "finals.png", "samples.png"))
+    main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(out)])
+    assert "4 cells, 4 finished before" in capfd.readouterr().err
+    assert not list(out.glob("cells/*/*/run"))  # nothing trained
+    assert (out / "results.csv").read_text() == (local_study / "results.csv").read_text()
 
 
 def test_ray_executor_gives_the_local_figures(local_study, tmp_path):
@@ -304,10 +334,12 @@ def test_curves_end_with_the_final_evaluation_at_the_end_of_training(tmp_path):
             if epoch == 1:
                 writer.add_scalar("fid", 40.0, global_step=19)
                 time.sleep(0.01)  # training goes on after it
-    assert report.curves(cell, ["fid"], "epoch") == {"fid": [(2.0, 40.0)]}
-    assert report.curves(cell, ["fid"], "epoch", {"fid": 12.5}) == {"fid": [(2.0, 40.0), (4.0, 12.5)]}
-    [logged, final] = report.curves(cell, ["fid"], "seconds", {"fid": 12.5})["fid"]
+    logs = report.read_logs(cell.folder, ["fid"])
+    assert report.curves(logs, "epoch") == {"fid": [(2.0, 40.0)]}
+    assert report.curves(logs, "epoch", {"fid": 12.5}) == {"fid": [(2.0, 40.0), (4.0, 12.5)]}
+    [logged, final] = report.curves(logs, "seconds", {"fid": 12.5})["fid"]
     assert final[1] == 12.5 and final[0] >= logged[0] >= 0
+    assert json.loads(json.dumps(logs)) == logs  # a cell keeps them in its result.json
 
 
 def test_a_key_inside_a_section_refines_the_whole_section():

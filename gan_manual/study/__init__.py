@@ -103,9 +103,10 @@ def main(argv: list[str]) -> Study:
          f"cells in {study.output_dir / 'cells'}")
     progress = _Progress(len(cells), len(cells) - len(todo))
     if args.executor == "ray":
-        executors.run_ray(todo, study.threads, study.samples, progress, args.address, args.gpus)
+        executors.run_ray(todo, study.threads, study.samples, tuple(study.metrics), progress, args.address,
+                          args.gpus)
     elif todo:
-        executors.run_local(todo, study.processes, study.threads, study.samples, progress)
+        executors.run_local(todo, study.processes, study.threads, study.samples, tuple(study.metrics), progress)
     failed = write_report(study, cells, _command(argv))
     note(f"study: results in {study.output_dir / 'summary.md'}" + (f"; {failed} cells failed" if failed else ""))
     if failed:
@@ -193,15 +194,17 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
     for cell in cells:
         result = read_result(cell) or {"status": "unfinished", "seconds": 0.0, "figures": {}}
         done = result["status"] == "done"
-        logged = report.curves(cell, names, study.progress, result["figures"] if done else None)
+        kept = result.get("logged") or {}  # a finished cell's record; else (unfinished, or older) its logs
+        logs = kept if kept and set(names) <= set(kept["points"]) else report.read_logs(cell.folder, names)
+        logged = report.curves(logs, study.progress, result["figures"] if done else None)
         rows.append({"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
                      "error": "", **result, **report.cell_figures(study, result, logged)})
         runs = groups.setdefault(cell.group, [])
         if not done:  # the curves, like the table, are of finished runs: a cut-off run would cut its band short
             continue
         runs.append(logged)
-        if cell.group not in samples and (cell.folder / "samples.pt").is_file():
-            samples[cell.group] = cell.folder / "samples.pt"
+        if cell.group not in samples and (cell.folder / "samples.png").is_file():
+            samples[cell.group] = cell.folder / "samples.png"
     out = study.output_dir
     report.write_csv(study, rows, out / "results.csv")
     pictures = []

@@ -9,8 +9,14 @@ A cell's folder::
     output.log               what the run printed
     samples.pt               {"samples": (S, *data_shape), "labels": (S,) or None, "real": (S, 2) or None}: the
                              final generator's samples (and real points, for 2-D data)
+    samples.png              their picture: the first 100 images on a grid, or the points over the real ones
     hparams/                 TensorBoard HParams: the varied keys and the final figures
-    result.json              status ("done" or "failed"), error, final figures, seconds
+    result.json              status ("done" or "failed"), error, final figures, seconds, and the study's metrics
+                             as logged over training (:func:`gan_manual.study.report.read_logs`)
+
+``result.json`` and ``samples.png`` are the cell's record: all that the study's report reads of a finished cell,
+and small enough to commit with it, so that the report can be rewritten and the study continued from a checkout
+without the runs.
 """
 
 import json
@@ -24,11 +30,15 @@ from typing import Any, Optional
 
 import torch
 import yaml
+from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
+from torchvision.utils import save_image
 
 from gan_manual.callbacks import Evaluate
 from gan_manual.cli import main
+from gan_manual.pictures import picture, scatter
+from gan_manual.study.report import read_logs
 from gan_manual.study.spec import Cell
 
 RESULT = "result.json"
@@ -51,9 +61,10 @@ def read_result(cell: Cell) -> Optional[dict[str, Any]]:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def run(cell: Cell, threads: int, num_samples: int) -> dict[str, Any]:
+def run(cell: Cell, threads: int, num_samples: int, metrics: tuple[str, ...]) -> dict[str, Any]:
     """Trains ``cell`` with ``threads`` torch threads (resuming from its last.ckpt if there is one) and returns
-    what it writes to ``result.json``. Everything the run prints goes to ``output.log``."""
+    what it writes to ``result.json``, which keeps the ``metrics`` logged over training. Everything the run prints
+    goes to ``output.log``."""
     torch.set_num_threads(threads)
     sys.argv = sys.argv[:1]  # a Ray worker's own arguments are not the run's (LightningCLI would warn)
     os.chdir(cell.workdir)  # a Ray worker starts elsewhere; the configs' relative paths mean the study's folder
@@ -61,11 +72,12 @@ def run(cell: Cell, threads: int, num_samples: int) -> dict[str, Any]:
     resumed = any((cell.folder / "run").rglob("last.ckpt"))
     start = time.perf_counter()
     result: dict[str, Any] = {"cell": cell.name, **cell.variant, "seed": cell.seed, "status": "failed",
-                              "error": "", "seconds": 0.0, "resumed": resumed, "figures": {}}
+                              "error": "", "seconds": 0.0, "resumed": resumed, "figures": {}, "logged": None}
     with _output_to(cell.folder / "output.log") as log:
         try:
             cli = main(["fit", *arguments(cell), "--ckpt_path=last"])
             result["figures"] = _finish(cli, cell, num_samples)
+            result["logged"] = read_logs(cell.folder, list(metrics))
             result["status"] = "done"
         except SystemExit as exit:  # the CLI said why in one line, "error: ..."
             log.flush()
@@ -93,8 +105,17 @@ def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:
     # 2-D points are drawn over real ones; images speak for themselves.
     real = cli.datamodule.reference_samples("train", num_samples) if samples.dim() == 2 else None
     torch.save({"samples": samples, "labels": labels, "real": real}, cell.folder / "samples.pt")
+    save_image(sample_picture(samples, real), cell.folder / "samples.png")
     _write_hparams(cell, figures)
     return figures
+
+
+def sample_picture(samples: Tensor, real: Optional[Tensor]) -> Tensor:
+    """The cell's picture ``(3, H, W)``: images -> the first 100 on a grid; 2-D points ``(S, 2)`` -> a scatter over
+    the ``real`` ones (grey), in a square that holds the real data."""
+    if real is None:
+        return picture(samples)
+    return scatter(samples, float(real.abs().max()) * 1.15, background=real)
 
 
 def _write_hparams(cell: Cell, figures: dict[str, float]) -> None:

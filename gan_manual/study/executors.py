@@ -17,10 +17,12 @@ from gan_manual.study.spec import Cell
 Report = Callable[[Cell, dict[str, Any]], None]
 
 
-def run_local(todo: list[Cell], processes: int, threads: int, num_samples: int, report: Report) -> None:
-    """``processes`` cells at once on this machine, each with ``threads`` torch threads."""
+def run_local(todo: list[Cell], processes: int, threads: int, num_samples: int, metrics: tuple[str, ...],
+              report: Report) -> None:
+    """``processes`` cells at once on this machine, each with ``threads`` torch threads; each keeps
+    ``num_samples`` samples and the ``metrics`` logged over training (:func:`gan_manual.study.cell.run`)."""
     with pool(processes) as workers:
-        futures = {workers.submit(cells.run, cell, threads, num_samples): cell for cell in todo}
+        futures = {workers.submit(cells.run, cell, threads, num_samples, metrics): cell for cell in todo}
         for future in as_completed(futures):
             report(futures[future], _result(futures[future], future.exception, future.result))
 
@@ -44,8 +46,8 @@ def _end_with(parent: int) -> None:
     threading.Thread(target=watch, name="end-with-study", daemon=True).start()
 
 
-def run_ray(todo: list[Cell], threads: int, num_samples: int, report: Report, address: Optional[str],
-            gpus: float = 0.0) -> None:
+def run_ray(todo: list[Cell], threads: int, num_samples: int, metrics: tuple[str, ...], report: Report,
+            address: Optional[str], gpus: float = 0.0) -> None:
     """Every cell a Ray task asking for ``threads`` CPUs (and ``gpus`` GPUs), on the cluster at ``address``
     (Ray's usual: ``auto``, ``ray://host:10001``; None starts a local instance, unless this process already
     joined one). The study's folder must be one that every node sees at the same path (a shared file system)."""
@@ -59,7 +61,7 @@ def run_ray(todo: list[Cell], threads: int, num_samples: int, report: Report, ad
     try:
         # max_calls=1: a fresh worker process per cell, as the local executor has.
         task = ray.remote(num_cpus=threads, num_gpus=gpus, max_calls=1)(cells.run)
-        pending = {task.remote(cell, threads, num_samples): cell for cell in todo}
+        pending = {task.remote(cell, threads, num_samples, metrics): cell for cell in todo}
         while pending:
             [done], _ = ray.wait(list(pending), num_returns=1)
             cell = pending.pop(done)
@@ -84,4 +86,5 @@ def _result(cell: Cell, exception: Callable[[], Optional[BaseException]], result
         return result()
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
     return {"cell": cell.name, **cell.variant, "seed": cell.seed, "status": "failed",
-            "error": f"the cell's process died: {reason}", "seconds": 0.0, "resumed": False, "figures": {}}
+            "error": f"the cell's process died: {reason}", "seconds": 0.0, "resumed": False, "figures": {},
+            "logged": None}

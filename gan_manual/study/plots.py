@@ -10,9 +10,7 @@ matplotlib.use("Agg")  # files only: no display needed, none opened
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import torch  # noqa: E402
 
-from gan_manual.pictures import picture, scatter  # noqa: E402
 from gan_manual.study.report import Curve  # noqa: E402
 
 
@@ -60,14 +58,10 @@ def plot_finals(rows: list[dict[str, Any]], columns: list[str], path: Path) -> N
 
 
 def plot_samples(samples: dict[str, Path], path: Path) -> None:
-    """One panel per variant: the samples its first finished seed kept (``samples.pt``)."""
+    """One panel per variant: the picture of its first finished seed's samples (the cell's ``samples.png``)."""
     fig, axes = _axes(len(samples), size=3.2)
     for ax, (group, file) in zip(axes, samples.items()):
-        kept = torch.load(file, weights_only=True)
-        real = kept.get("real")
-        image = (picture(kept["samples"]) if real is None
-                 else scatter(kept["samples"], float(real.abs().max()) * 1.15, background=real))
-        ax.imshow(image.permute(1, 2, 0).numpy())
+        ax.imshow(plt.imread(file))
         ax.set_title(group, fontsize="small")
         ax.axis("off")
     _save(fig, path)

@@ -1,6 +1,6 @@
 """What a study writes from its cells' results: ``results.csv`` (a row per cell) and ``summary.md`` (a row per
 variant: mean ± std over seeds, the range, the best mean of each column in bold), and the curves the plots draw,
-read from the cells' TensorBoard logs."""
+from what each finished cell kept of its TensorBoard logs (or from the logs themselves)."""
 
 import csv
 import math
@@ -10,18 +10,22 @@ from typing import Any, Optional
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan_manual.study.spec import Cell, Study
+from gan_manual.study.spec import Study
 
 Curve = list[tuple[float, float]]  # (epochs completed or seconds of training, value), in order
 
 
-def curves(cell: Cell, names: list[str], progress: str, final: Optional[dict[str, float]] = None) -> dict[str, Curve]:
-    """Each logged metric in ``names`` over the cell's training; a resumed cell's versions joined (a later version
-    replaces the steps it repeats; its seconds continue from the end of the previous one). ``final``, the study's
-    evaluation of the final generator, is each curve's last point, at the end of training."""
-    by_step: dict[str, dict[int, tuple[float, float]]] = {name: {} for name in names}
-    offset, finished = 0.0, 0.0
-    versions = sorted((cell.folder / "run").glob("version_*"), key=lambda p: int(p.name.split("_")[-1]))
+def read_logs(folder: Path, names: list[str]) -> dict[str, Any]:
+    """What the TensorBoard logs of the run in ``folder/run`` hold of the metrics ``names``, as a cell keeps it in
+    its ``result.json`` (so that the report needs no logs)::
+
+        {"points": {name: [[epochs completed, seconds of training, value], ...]}, "end": [epochs, seconds]}
+
+    A resumed cell's versions are joined: a later version replaces the steps it repeats, and its seconds continue
+    from the end of the previous one. ``end`` is the end of training (the last thing logged)."""
+    by_step: dict[str, dict[int, list[float]]] = {name: {} for name in names}
+    offset, epochs_done = 0.0, 0.0
+    versions = sorted((folder / "run").glob("version_*"), key=lambda p: int(p.name.split("_")[-1]))
     for version in versions:
         events = EventAccumulator(str(version), size_guidance={"scalars": 0})
         events.Reload()
@@ -32,12 +36,20 @@ def curves(cell: Cell, names: list[str], progress: str, final: Optional[dict[str
         epochs = {e.step: e.value for e in events.Scalars("epoch")} if "epoch" in tags else {}
         for name in names:
             for event in events.Scalars(name) if name in tags else []:
-                x = epochs.get(event.step, math.nan) + 1 if progress == "epoch" else offset + event.wall_time - start
-                by_step[name][event.step] = (x, event.value)
-        end = max(events.Scalars(tag)[-1].wall_time for tag in tags)  # the last thing logged: training's end
-        offset += end - start
-        finished = max(epochs.values(), default=-1.0) + 1 if progress == "epoch" else offset
-    logged = {name: sorted(points.values()) for name, points in by_step.items()}
+                by_step[name][event.step] = [epochs.get(event.step, math.nan) + 1,
+                                             offset + event.wall_time - start, event.value]
+        offset += max(events.Scalars(tag)[-1].wall_time for tag in tags) - start
+        epochs_done = max(epochs.values(), default=-1.0) + 1
+    return {"points": {name: [steps[step] for step in sorted(steps)] for name, steps in by_step.items()},
+            "end": [epochs_done, offset]}
+
+
+def curves(logs: dict[str, Any], progress: str, final: Optional[dict[str, float]] = None) -> dict[str, Curve]:
+    """Each metric of ``logs`` (:func:`read_logs`) over training, against epochs or seconds (``progress``).
+    ``final``, the study's evaluation of the final generator, is each curve's last point, at the end of training."""
+    at = 0 if progress == "epoch" else 1
+    logged = {name: sorted((point[at], point[2]) for point in points) for name, points in logs["points"].items()}
+    finished = logs["end"][at]
     for name, value in (final or {}).items():
         if name in logged and finished > 0 and (not logged[name] or logged[name][-1][0] < finished):
             logged[name].append((finished, value))
