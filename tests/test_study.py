@@ -17,6 +17,7 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
+from gan_manual import machine
 from gan_manual.__main__ import run as main
 from gan_manual.errors import ConfigError
 from gan_manual.study import spec, validate
@@ -170,6 +171,27 @@ def test_a_commit_of_the_cells_records_rewrites_the_report_and_continues_the_stu
     assert "4 cells, 4 finished before" in capfd.readouterr().err
     assert not list(out.glob("cells/*/*/run"))  # nothing trained
     assert (out / "results.csv").read_text() == (local_study / "results.csv").read_text()
+
+
+def test_each_cell_records_its_machine_and_the_report_flags_cells_of_several(local_study, tmp_path, capfd):
+    here = machine.summary(machine.describe(threads=1))
+    assert {row["machine"] for row in results(local_study).values()} == {here}
+    assert f"Machine: {here}." in (local_study / "summary.md").read_text()
+    out = tmp_path / "out"
+    shutil.copytree(local_study, out)
+    record = out / "cells" / "pac2" / "seed_1" / "result.json"
+    other = {"cpu": "Other CPU", "capability": "AVX512", "cores": 8, "threads": 1, "torch": "2.0", "gpu": None}
+    record.write_text(json.dumps({**json.loads(record.read_text()), "machine": other}))
+
+    main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(out), "--report"])
+    assert results(out)["pac2/seed_1"]["machine"] == "Other CPU (AVX512, 8 cores), 1 thread, torch 2.0"
+    assert (f"**The cells ran on 2 machines** ({here}: 3 cells; Other CPU (AVX512, 8 cores), 1 thread, torch 2.0: "
+            f"1 cell;") in (out / "summary.md").read_text()
+    capfd.readouterr()
+    main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(out)])
+    err = capfd.readouterr().err
+    assert f"finished cells ran on Other CPU (AVX512, 8 cores), 1 thread, torch 2.0; this is {here}" in err
+    assert "4 cells, 4 finished before" in err
 
 
 def test_ray_executor_gives_the_local_figures(local_study, tmp_path):

@@ -38,6 +38,7 @@ import warnings
 from dataclasses import replace
 from typing import Any, NoReturn
 
+from gan_manual import machine
 from gan_manual.cli import GANCLI, checks
 from gan_manual.cli.messages import user_error
 from gan_manual.console import check_writable, fail, note
@@ -101,6 +102,7 @@ def main(argv: list[str]) -> Study:
     where = f"{study.processes} at once" if args.executor == "local" else "as Ray tasks"
     note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where}, {study.threads} threads each; "
          f"cells in {study.output_dir / 'cells'}")
+    _note_other_machines(cells, study.threads)
     progress = _Progress(len(cells), len(cells) - len(todo))
     if args.executor == "ray":
         executors.run_ray(todo, study.threads, study.samples, tuple(study.metrics), progress, args.address,
@@ -124,6 +126,18 @@ def _configure(study: Study, args: argparse.Namespace) -> Study:
         raise ConfigError(f"study.threads: {processes} processes x {threads} threads is more than this machine's "
                           f"{cores} cores (they would slow each other down); lower processes or threads")
     return replace(study, processes=processes, threads=threads)
+
+
+def _note_other_machines(cells: list[Cell], threads: int) -> None:
+    """Says so where finished cells ran on another machine than this one (or with other threads): a study with a
+    time budget would compare cells that trained at different speeds."""
+    here = machine.summary(machine.describe(threads))
+    results = [read_result(cell) or {} for cell in cells]
+    others = sorted({machine.summary(r["machine"]) for r in results if r.get("status") == "done" and r.get("machine")}
+                    - {here})
+    if others:
+        note(f"study: finished cells ran on {'; '.join(others)}; this is {here}: their seconds, and the figures of a "
+             f"time-bounded run, do not compare with this machine's")
 
 
 def validate(cells: list[Cell]) -> None:
@@ -198,7 +212,8 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
         logs = kept if kept and set(names) <= set(kept["points"]) else report.read_logs(cell.folder, names)
         logged = report.curves(logs, study.progress, result["figures"] if done else None)
         rows.append({"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
-                     "error": "", **result, **report.cell_figures(study, result, logged)})
+                     "error": "", **result, **report.cell_figures(study, result, logged),
+                     "machine": machine.summary(result["machine"]) if result.get("machine") else ""})
         runs = groups.setdefault(cell.group, [])
         if not done:  # the curves, like the table, are of finished runs: a cut-off run would cut its band short
             continue

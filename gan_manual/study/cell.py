@@ -11,8 +11,9 @@ A cell's folder::
                              final generator's samples (and real points, for 2-D data)
     samples.png              their picture: the first 100 images on a grid, or the points over the real ones
     hparams/                 TensorBoard HParams: the varied keys and the final figures
-    result.json              status ("done" or "failed"), error, final figures, seconds, and the study's metrics
-                             as logged over training (:func:`gan_manual.study.report.read_logs`)
+    result.json              status ("done" or "failed"), error, final figures, seconds, the study's metrics as
+                             logged over training (:func:`gan_manual.study.report.read_logs`) and the machine
+                             (:func:`gan_manual.machine.describe`: seconds mean something on that one only)
 
 ``result.json`` and ``samples.png`` are the cell's record: all that the study's report reads of a finished cell,
 and small enough to commit with it, so that the report can be rewritten and the study continued from a checkout
@@ -35,6 +36,7 @@ from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 from torchvision.utils import save_image
 
+from gan_manual import machine
 from gan_manual.callbacks import Evaluate
 from gan_manual.cli import main
 from gan_manual.pictures import picture, scatter
@@ -72,7 +74,8 @@ def run(cell: Cell, threads: int, num_samples: int, metrics: tuple[str, ...]) ->
     resumed = any((cell.folder / "run").rglob("last.ckpt"))
     start = time.perf_counter()
     result: dict[str, Any] = {"cell": cell.name, **cell.variant, "seed": cell.seed, "status": "failed",
-                              "error": "", "seconds": 0.0, "resumed": resumed, "figures": {}, "logged": None}
+                              "error": "", "seconds": 0.0, "resumed": resumed, "figures": {}, "logged": None,
+                              "machine": machine.describe(threads)}
     with _output_to(cell.folder / "output.log") as log:
         try:
             cli = main(["fit", *arguments(cell), "--ckpt_path=last"])

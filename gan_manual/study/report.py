@@ -76,7 +76,8 @@ def goal(study: Study, column: str) -> str:
 
 
 def write_csv(study: Study, rows: list[dict[str, Any]], path: Path) -> None:
-    columns = ["cell", *study.columns(), "seed", "status", *metric_columns(study), "seconds", "resumed", "error"]
+    columns = ["cell", *study.columns(), "seed", "status", *metric_columns(study), "seconds", "resumed", "error",
+               "machine"]
     with path.open("w", newline="") as file:
         writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
         writer.writeheader()
@@ -109,7 +110,7 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
              f"Mean ± standard deviation over seeds {', '.join(map(str, study.seeds))} [min, max]; the best mean of "
              f"each column in bold. Cells: `{_shown(study.output_dir / 'cells')}`; every row of `results.csv` is one "
              f"run.",
-             "", "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+             "", *_machines(rows), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for group, members in groups.items():
         done = [r for r in members if r["status"] == "done"]
         cells = [str(members[0].get(axis, "")) for axis in axes]
@@ -126,6 +127,23 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
         lines += [f"- `{r['cell']}`: {r.get('error') or r['status']}" for r in failed]
     lines += ["", *(f"![{Path(p).stem}]({p})" for p in pictures)]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _machines(rows: list[dict[str, Any]]) -> list[str]:
+    """The machine the finished cells ran on, as the summary's paragraph; several are flagged, since seconds (and
+    what a time budget buys) compare only between cells of one machine."""
+    counts: dict[str, int] = {}
+    for row in rows:
+        if row["status"] == "done":
+            name = row.get("machine") or "not recorded"
+            counts[name] = counts.get(name, 0) + 1
+    if not counts:
+        return []
+    if len(counts) == 1:
+        return [f"Machine: {next(iter(counts))}.", ""]
+    listed = "; ".join(f"{name}: {count} cell{'s' * (count != 1)}" for name, count in counts.items())
+    return [f"**The cells ran on {len(counts)} machines** ({listed}; `results.csv` says which): seconds, and the "
+            f"figures of a time-bounded run, compare only between cells of one machine.", ""]
 
 
 def _shown(path: Path) -> Path:
