@@ -8,6 +8,7 @@ import pytest
 import torch
 from lightning.pytorch.plugins.precision import MixedPrecision
 
+from gan_manual import machine
 from gan_manual.cli import main
 from helpers import LR, TINY, config, d_update_norm
 
@@ -18,6 +19,20 @@ def test_bf16_mixed_trains_on_cpu(name, isolated):
     assert cli.trainer.precision == "bf16-mixed"
     assert cli.model.batches_trained == 4
     assert all(torch.isfinite(p).all() and p.dtype == torch.float32 for p in cli.model.parameters())
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_bf16_on_a_cpu_that_emulates_it_is_noted(native, isolated, monkeypatch, capfd):
+    monkeypatch.setattr(machine, "native_bfloat16", lambda: native)
+    main(["fit", "-c", config("configs/gan.yaml"), *TINY, "--trainer.precision=bf16-mixed"])
+    noted = "trainer.precision: bf16-mixed on a CPU without native bfloat16" in capfd.readouterr().err
+    assert noted == (not native)
+
+
+def test_float32_is_not_noted(isolated, monkeypatch, capfd):
+    monkeypatch.setattr(machine, "native_bfloat16", lambda: False)
+    main(["fit", "-c", config("configs/gan.yaml"), *TINY])
+    assert "trainer.precision" not in capfd.readouterr().err
 
 
 def test_clipping_happens_after_unscaling_under_16_mixed():

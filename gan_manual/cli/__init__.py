@@ -164,6 +164,7 @@ class GANCLI(LightningCLI):
         checks.check_outputs(self.trainer)
         checks.check_model(self.model, self.datamodule, fitting=self.subcommand == "fit")
         checks.check_callbacks(self.trainer, self.datamodule)
+        checks.note_slow_precision(self.trainer)
         if self._checkpoint is not None:
             resume.check_same_model(self.model, self._checkpoint, self.config[self.subcommand].ckpt_path)
             self._checkpoint = None  # free the memory before the trainer loads it again

@@ -1,15 +1,18 @@
 """What the CLI checks before anything is built or written: config files that do not parse, output folders
 that cannot be written, networks that break the contract, optimizers and schedulers that refuse their
 arguments, callbacks that do not fit the data, a checkpoint of another model. Each raises a ConfigError whose
-message is the one line the user reads."""
+message is the one line the user reads. A choice that runs, but far slower than the user would expect on this
+machine, gets a note instead."""
 
 from pathlib import Path
 from typing import Any, Optional
 
 import lightning as L
 import yaml
+from lightning.pytorch.accelerators import CPUAccelerator
 
-from gan_manual.console import check_writable
+from gan_manual import machine
+from gan_manual.console import check_writable, note
 from gan_manual.errors import ConfigError
 from gan_manual.nets.contract import check_networks
 from gan_manual.sampling import check_labels
@@ -97,3 +100,12 @@ def check_callbacks(trainer: L.Trainer, datamodule: Optional[L.LightningDataModu
         check = getattr(callback, "check", None)
         if callable(check):
             check(datamodule)
+
+
+def note_slow_precision(trainer: L.Trainer) -> None:
+    """bfloat16 on a CPU that emulates it: the run is right, but its convolutions are several times slower than in
+    float32 (10x for configs/dcgan.yaml's on an AVX2 EPYC), which a config written on another CPU cannot know."""
+    if (isinstance(trainer.accelerator, CPUAccelerator) and str(trainer.precision).startswith("bf16")
+            and not machine.native_bfloat16()):
+        note(f"trainer.precision: {trainer.precision} on a CPU without native bfloat16 (no AVX512-BF16 or AMX: "
+             f"torch emulates it), so convolutions run several times slower than with --trainer.precision=32-true")
