@@ -194,8 +194,10 @@ def test_each_cell_records_its_machine_and_the_report_flags_cells_of_several(loc
     assert "4 cells, 4 finished before" in err
 
 
-def test_ray_executor_gives_the_local_figures(local_study, tmp_path):
+def test_ray_executor_gives_the_local_figures(local_study, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray", reason="Ray is an extra: pip install -e '.[ray]'")
+    # Ray renices its workers to 15, so beside the other test worker the cells starve (162 s against 36 alone)
+    monkeypatch.setenv("RAY_worker_niceness", "0")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         main(["study", str(write_study(tmp_path)), "--output_dir", str(tmp_path / "out"), "--executor", "ray"])
