@@ -49,6 +49,9 @@ STUDY = {
 }
 CELLS = ["gan/seed_0", "gan/seed_1", "pac2/seed_0", "pac2/seed_1"]
 FIGURES = ["modes", "hq_percent", "reverse_kl", "best_hq_percent"]
+#: a machine the cells did not run on, as a record names it and as the report shows it
+OTHER = {"cpu": "Other CPU", "capability": "AVX512", "cores": 8, "threads": 1, "torch": "2.0", "gpu": None}
+OTHER_LINE = "Other CPU (AVX512, 8 cores), 1 thread, torch 2.0"
 
 
 def write_study(folder: Path, **changes) -> Path:
@@ -180,17 +183,19 @@ def test_each_cell_records_its_machine_and_the_report_flags_cells_of_several(loc
     out = tmp_path / "out"
     shutil.copytree(local_study, out)
     record = out / "cells" / "pac2" / "seed_1" / "result.json"
-    other = {"cpu": "Other CPU", "capability": "AVX512", "cores": 8, "threads": 1, "torch": "2.0", "gpu": None}
-    record.write_text(json.dumps({**json.loads(record.read_text()), "machine": other}))
+    written = json.loads(record.read_text())
+    assert written["machines"] == [written["machine"]] == [machine.describe(threads=1)]
+    del written["machines"]  # as a record written before cells kept every machine they trained on
+    record.write_text(json.dumps({**written, "machine": OTHER}))
 
     main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(out), "--report"])
-    assert results(out)["pac2/seed_1"]["machine"] == "Other CPU (AVX512, 8 cores), 1 thread, torch 2.0"
-    assert (f"**The cells ran on 2 machines** ({here}: 3 cells; Other CPU (AVX512, 8 cores), 1 thread, torch 2.0: "
-            f"1 cell;") in (out / "summary.md").read_text()
+    assert results(out)["pac2/seed_1"]["machine"] == OTHER_LINE
+    summary = (out / "summary.md").read_text()
+    assert f"**The cells ran on 2 machines** ({here}: 3 cells; {OTHER_LINE}: 1 cell;" in summary
     capfd.readouterr()
     main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(out)])
     err = capfd.readouterr().err
-    assert f"finished cells ran on Other CPU (AVX512, 8 cores), 1 thread, torch 2.0; this is {here}" in err
+    assert f"finished cells ran on {OTHER_LINE}; this is {here}" in err
     assert "4 cells, 4 finished before" in err
 
 
@@ -227,6 +232,9 @@ def test_a_killed_study_resumes_where_it_stopped(local_study, tmp_path):
     finished = {p.parent.relative_to(out / "cells").as_posix(): p.stat().st_mtime_ns for p in done}
     interrupted = started[0].parents[3].relative_to(out / "cells").as_posix()
     assert finished and interrupted not in finished
+    attempts = out / "cells" / interrupted / "machines.json"
+    assert json.loads(attempts.read_text()) == [machine.describe(threads=1)]
+    attempts.write_text(json.dumps([OTHER]))  # as if the killed study had run on another machine
 
     main(["study", str(study), "--output_dir", str(out)])
 
@@ -236,6 +244,10 @@ def test_a_killed_study_resumes_where_it_stopped(local_study, tmp_path):
         assert not (out / "cells" / name / "run" / "version_1").exists()
     resumed = json.loads((out / "cells" / interrupted / "result.json").read_text())
     assert resumed["resumed"] is True and resumed["status"] == "done"
+    here = machine.describe(threads=1)
+    assert resumed["machines"] == [OTHER, here] and resumed["machine"] == here
+    assert results(out)[interrupted]["machine"] == f"{OTHER_LINE} + {machine.summary(here)}"
+    assert "**The cells ran on 2 machines**" in (out / "summary.md").read_text()
     assert (out / "cells" / interrupted / "run" / "version_1" / "config.yaml").is_file()
 
 

@@ -84,7 +84,8 @@ def main(argv: list[str]) -> Study:
         check_writable("study.output_dir", study.output_dir)
     except ConfigError as error:
         fail(str(error))
-    finished = {cell.name for cell in cells if (read_result(cell) or {}).get("status") == "done"}
+    results = {cell.name: read_result(cell) or {} for cell in cells}
+    finished = {name for name, result in results.items() if result.get("status") == "done"}
     if args.report:
         study.output_dir.mkdir(parents=True, exist_ok=True)
         write_report(study, cells, _command([arg for arg in argv if arg != "--report"]))
@@ -102,7 +103,7 @@ def main(argv: list[str]) -> Study:
     where = f"{study.processes} at once" if args.executor == "local" else "as Ray tasks"
     note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where}, {study.threads} threads each; "
          f"cells in {study.output_dir / 'cells'}")
-    _note_other_machines(cells, study.threads)
+    _note_other_machines([results[name] for name in finished], study.threads)
     progress = _Progress(len(cells), len(cells) - len(todo))
     if args.executor == "ray":
         executors.run_ray(todo, study.threads, study.samples, tuple(study.metrics), progress, args.address,
@@ -128,13 +129,11 @@ def _configure(study: Study, args: argparse.Namespace) -> Study:
     return replace(study, processes=processes, threads=threads)
 
 
-def _note_other_machines(cells: list[Cell], threads: int) -> None:
-    """Says so where finished cells ran on another machine than this one (or with other threads): a study with a
-    time budget would compare cells that trained at different speeds."""
+def _note_other_machines(finished: list[dict[str, Any]], threads: int) -> None:
+    """Says so where the ``finished`` cells' results name another machine than this one (or other threads): a
+    study with a time budget would compare cells that trained at different speeds."""
     here = machine.summary(machine.describe(threads))
-    results = [read_result(cell) or {} for cell in cells]
-    others = sorted({machine.summary(r["machine"]) for r in results if r.get("status") == "done" and r.get("machine")}
-                    - {here})
+    others = sorted({name for result in finished for name in report.machines(result)} - {here})
     if others:
         note(f"study: finished cells ran on {'; '.join(others)}; this is {here}: their seconds, and the figures of a "
              f"time-bounded run, do not compare with this machine's")
@@ -213,7 +212,7 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
         logged = report.curves(logs, study.progress, result["figures"] if done else None)
         rows.append({"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
                      "error": "", **result, **report.cell_figures(study, result, logged),
-                     "machine": machine.summary(result["machine"]) if result.get("machine") else ""})
+                     "machines": report.machines(result), "machine": " + ".join(report.machines(result))})
         runs = groups.setdefault(cell.group, [])
         if not done:  # the curves, like the table, are of finished runs: a cut-off run would cut its band short
             continue

@@ -11,9 +11,12 @@ A cell's folder::
                              final generator's samples (and real points, for 2-D data)
     samples.png              their picture: the first 100 images on a grid, or the points over the real ones
     hparams/                 TensorBoard HParams: the varied keys and the final figures
+    machines.json            the machines the run has trained on (:func:`gan_manual.machine.describe`), each
+                             once, the latest attempt's last
     result.json              status ("done" or "failed"), error, final figures, seconds, the study's metrics as
-                             logged over training (:func:`gan_manual.study.report.read_logs`) and the machine
-                             (:func:`gan_manual.machine.describe`: seconds mean something on that one only)
+                             logged over training (:func:`gan_manual.study.report.read_logs`), the machine of
+                             this attempt and every machine the run trained on (seconds, and what a time budget
+                             buys, mean something on one machine only)
 
 ``result.json`` and ``samples.png`` are the cell's record: all that the study's report reads of a finished cell,
 and small enough to commit with it, so that the report can be rewritten and the study continued from a checkout
@@ -44,6 +47,7 @@ from gan_manual.study.report import read_logs
 from gan_manual.study.spec import Cell
 
 RESULT = "result.json"
+MACHINES = "machines.json"
 LOGGER = "lightning.pytorch.loggers.TensorBoardLogger"
 
 
@@ -72,10 +76,11 @@ def run(cell: Cell, threads: int, num_samples: int, metrics: tuple[str, ...]) ->
     os.chdir(cell.workdir)  # a Ray worker starts elsewhere; the configs' relative paths mean the study's folder
     cell.folder.mkdir(parents=True, exist_ok=True)
     resumed = any((cell.folder / "run").rglob("last.ckpt"))
+    machines = _attempted_on(cell, resumed, machine.describe(threads))
     start = time.perf_counter()
     result: dict[str, Any] = {"cell": cell.name, **cell.variant, "seed": cell.seed, "status": "failed",
                               "error": "", "seconds": 0.0, "resumed": resumed, "figures": {}, "logged": None,
-                              "machine": machine.describe(threads)}
+                              "machine": machines[-1], "machines": machines}
     with _output_to(cell.folder / "output.log") as log:
         try:
             cli = main(["fit", *arguments(cell), "--ckpt_path=last"])
@@ -90,10 +95,25 @@ def run(cell: Cell, threads: int, num_samples: int, metrics: tuple[str, ...]) ->
             traceback.print_exc()
             result["error"] = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}"
     result["seconds"] = round(time.perf_counter() - start, 1)
-    temporary = cell.folder / f"{RESULT}.tmp"
-    temporary.write_text(json.dumps(result, indent=1))
-    temporary.replace(cell.folder / RESULT)  # whole or absent, even if the study is killed now
+    _write_json(cell.folder / RESULT, result)
     return result
+
+
+def _attempted_on(cell: Cell, resumed: bool, here: dict[str, Any]) -> list[dict[str, Any]]:
+    """The machines a cell's run has trained on, each once, ``here`` last; recorded before training, so that a
+    cell killed here and resumed elsewhere names both (a run started afresh names only ``here``)."""
+    path = cell.folder / MACHINES
+    earlier = json.loads(path.read_text()) if resumed and path.is_file() else []
+    machines = [m for m in earlier if m != here] + [here]
+    _write_json(path, machines)
+    return machines
+
+
+def _write_json(path: Path, value: Any) -> None:
+    """Whole or absent, even if the study is killed while it writes."""
+    temporary = path.with_name(f"{path.name}.tmp")
+    temporary.write_text(json.dumps(value, indent=1))
+    temporary.replace(path)
 
 
 def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:

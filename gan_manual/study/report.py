@@ -10,6 +10,7 @@ from typing import Any, Optional
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_manual import machine
 from gan_manual.study.spec import Study
 
 Curve = list[tuple[float, float]]  # (epochs completed or seconds of training, value), in order
@@ -129,21 +130,31 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
     path.write_text("\n".join(lines) + "\n")
 
 
+def machines(result: dict[str, Any]) -> list[str]:
+    """One line (:func:`gan_manual.machine.summary`) per machine a cell's run trained on: several where it was
+    resumed on another; none in a record older than machines."""
+    records = result.get("machines") or ([result["machine"]] if result.get("machine") else [])
+    return list(dict.fromkeys(machine.summary(record) for record in records))
+
+
 def _machines(rows: list[dict[str, Any]]) -> list[str]:
     """The machine the finished cells ran on, as the summary's paragraph; several are flagged, since seconds (and
     what a time budget buys) compare only between cells of one machine."""
     counts: dict[str, int] = {}
+    distinct = set()
     for row in rows:
         if row["status"] == "done":
-            name = row.get("machine") or "not recorded"
+            name = row["machine"] or "not recorded"
             counts[name] = counts.get(name, 0) + 1
+            distinct.update(row["machines"] or [name])
     if not counts:
         return []
-    if len(counts) == 1:
+    if len(distinct) == 1:
         return [f"Machine: {next(iter(counts))}.", ""]
     listed = "; ".join(f"{name}: {count} cell{'s' * (count != 1)}" for name, count in counts.items())
-    return [f"**The cells ran on {len(counts)} machines** ({listed}; `results.csv` says which): seconds, and the "
-            f"figures of a time-bounded run, compare only between cells of one machine.", ""]
+    return [f"**The cells ran on {len(distinct)} machines** ({listed}; `results.csv` says which, a resumed cell "
+            f"all of its machines joined by +): seconds, and the figures of a time-bounded run, compare only between "
+            f"cells of one machine.", ""]
 
 
 def _shown(path: Path) -> Path:
