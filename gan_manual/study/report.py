@@ -132,7 +132,8 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
 
 def machines(result: dict[str, Any]) -> list[str]:
     """One line (:func:`gan_manual.machine.summary`) per machine a cell's run trained on: several where it was
-    resumed on another; none in a record older than machines."""
+    resumed on another; from a record with ``machine`` alone (written before ``machines``) that one; none from a
+    record older still."""
     records = result.get("machines") or ([result["machine"]] if result.get("machine") else [])
     return list(dict.fromkeys(machine.summary(record) for record in records))
 
