@@ -210,9 +210,10 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
         kept = result.get("logged") or {}  # a finished cell's record; else (unfinished, or older) its logs
         logs = kept if kept and set(names) <= set(kept["points"]) else report.read_logs(cell.folder, names)
         logged = report.curves(logs, study.progress, result["figures"] if done else None)
+        machines = report.machines(result)
         rows.append({"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
                      "error": "", **result, **report.cell_figures(study, result, logged),
-                     "machines": report.machines(result), "machine": " + ".join(report.machines(result))})
+                     "machines": machines, "machine": " + ".join(machines)})
         runs = groups.setdefault(cell.group, [])
         if not done:  # the curves, like the table, are of finished runs: a cut-off run would cut its band short
             continue
