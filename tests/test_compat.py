@@ -19,6 +19,8 @@ from gan_manual import GAN
 from gan_manual.cli import main
 from helpers import REPO, TESTS, run_cli
 
+pytestmark = pytest.mark.slow  # 0.1.0's code trains its checkpoints in processes of their own
+
 OLD = TESTS / "data" / "v0.1"
 #: The commit of gan_manual 0.1.0, which wrote the runs in OLD.
 OLD_COMMIT = "ee9d047"

@@ -1,5 +1,9 @@
 """Exact resume: a run SIGKILLed at a batch and resumed with --ckpt_path last ends bit-identical to the same run
-uninterrupted (weights, optimizer and scheduler states, counters, loop state, every logged scalar)."""
+uninterrupted (weights, optimizer and scheduler states, counters, loop state, every logged scalar): an MLP run
+killed before any checkpoint, during D's warm-up and on an epoch's last batch; the same run on DCGAN nets with
+spectral norm, DiffAugment and R1 killed mid-epoch and after an epoch boundary; SNGAN's ResNets; a conditional run
+in bf16 and an ACGAN; the toys. These start processes (a SIGKILL ends one) and are ``slow``; how a resume reports a
+changed config runs in-process, in the fast tier."""
 
 import subprocess
 from pathlib import Path
@@ -100,15 +104,14 @@ def reference(tmp_path_factory, fake_data) -> Path:
     return folder
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "kill, resumes_from",
     [
         (1, None),  # at the start, before any checkpoint: "last" finds none and the run starts afresh
         (5, 4),  # during D's warm-up
-        (14, 12),  # mid-epoch: the data order continues at batch 13 of the run (3rd of epoch 2)
         (20, 16),  # on an epoch's last batch, before its end-of-epoch save
-        (23, 20),  # after an epoch boundary (batch 20 is both every 4th and the last of epoch 2: one save, at the
-        # epoch's end, after validation and the epoch's scheduler step)
+        # mid-epoch and after an epoch boundary: test_spectral_norm_and_diffaugment_resume_exactly, same schedule
     ],
 )
 def test_killed_and_resumed_run_equals_uninterrupted(reference, fake_data, tmp_path, kill, resumes_from):
@@ -141,6 +144,7 @@ def test_killed_and_resumed_run_equals_uninterrupted(reference, fake_data, tmp_p
     assert not missing, missing
 
 
+@pytest.mark.slow
 def test_kill_during_a_save_keeps_the_previous_checkpoint(reference, fake_data, tmp_path):
     kill = '--trainer.callbacks+={"class_path": "probes.KillDuringSave", "init_args": {"save": 2}}'
     killed = run(tmp_path, fake_data, kill)  # saves at batches 4 and 8: killed halfway through writing the 2nd
@@ -186,7 +190,12 @@ def conv_reference(tmp_path_factory, fake_data) -> Path:
     return folder
 
 
-@pytest.mark.parametrize("kill, resumes_from", [(14, 12), (23, 20)])
+@pytest.mark.slow
+@pytest.mark.parametrize("kill, resumes_from", [
+    (14, 12),  # mid-epoch: the data order continues at batch 13 of the run (3rd of epoch 2)
+    (23, 20),  # after an epoch boundary (batch 20 is both every 4th and the last of epoch 2: one save, at the
+    # epoch's end, after validation and the epoch's scheduler step)
+])
 def test_spectral_norm_and_diffaugment_resume_exactly(conv_reference, fake_data, tmp_path, kill, resumes_from):
     """Spectral norm's power-iteration vectors are buffers in the state_dict; DiffAugment draws from the per-batch
     generator: a killed run resumes to the same bits."""
@@ -239,6 +248,7 @@ def run_sngan(folder: Path, data: Path, *args: str) -> subprocess.CompletedProce
     return run_narrowed("configs/sngan_cifar10.yaml", SNGAN_YAML, folder, data, *args)
 
 
+@pytest.mark.slow
 def test_sngan_cifar10_resumes_exactly(fake_data, tmp_path):
     """ResNet nets with spectral norm, 5 D steps per G step on fresh batches, LinearLR stepped per batch."""
     reference, killed = tmp_path / "uninterrupted", tmp_path / "killed"
@@ -280,10 +290,11 @@ def conditional_reference(tmp_path_factory, fake_data):
     return reference
 
 
-@pytest.mark.parametrize("name, kill, resumes_from", [("cdcgan", 7, 4), ("cdcgan", 11, 8), ("acgan", 14, 12)])
+@pytest.mark.slow
+@pytest.mark.parametrize("name, kill, resumes_from", [("cdcgan", 11, 8), ("acgan", 14, 12)])
 def test_conditional_runs_resume_exactly(conditional_reference, fake_data, tmp_path, name, kill, resumes_from):
     """Labels drawn for the fakes come from the per-batch noise and label_probs is saved: a resumed conditional
-    run (projection D with conditional BatchNorm G; ACGAN with its class loss) ends bit-identical."""
+    run (projection D with conditional BatchNorm G, in bf16-mixed; ACGAN with its class loss) ends bit-identical."""
     killed = run_conditional(name, tmp_path, fake_data, kill_at(kill))
     assert killed.returncode == -9, killed.stderr[-3000:]
     assert torch.load(newest_last(tmp_path), weights_only=True)["gan_manual"]["batches_trained"] == resumes_from
@@ -294,5 +305,29 @@ def test_conditional_runs_resume_exactly(conditional_reference, fake_data, tmp_p
     assert ours["gan_manual"]["batches_trained"] == 16
     head = any(k.startswith("discriminator.head.classes.") for k in ours["state_dict"])
     assert "label_probs" in ours["state_dict"] and head == (name == "acgan")
+    for key in COMPARED:
+        assert_same(ours[key], theirs[key], key)
+
+
+#: The toys' own nets and data, narrowed: 2 epochs of 6 batches, with G's moving average.
+TOY_YAML = narrowed(6, "    g_ema_decay: 0.9")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", ["toy_ring", "toy_grid"])
+def test_toys_resume_exactly(name, fake_data, tmp_path):
+    reference, killed = tmp_path / "uninterrupted", tmp_path / "killed"
+    for folder in (reference, killed):
+        folder.mkdir()
+    base = f"configs/{name}.yaml"
+    assert run_narrowed(base, TOY_YAML, reference, fake_data).returncode == 0
+    result = run_narrowed(base, TOY_YAML, killed, fake_data, kill_at(9))
+    assert result.returncode == -9, result.stderr[-3000:]
+    assert torch.load(newest_last(killed), weights_only=True)["gan_manual"]["batches_trained"] == 8
+    resumed = run_narrowed(base, TOY_YAML, killed, fake_data, "--ckpt_path", "last")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ours, theirs = (torch.load(newest_last(f), weights_only=True) for f in (killed, reference))
+    assert ours["gan_manual"]["batches_trained"] == 12
+    assert any(k.startswith("generator_ema.") for k in ours["state_dict"])
     for key in COMPARED:
         assert_same(ours[key], theirs[key], key)

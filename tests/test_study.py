@@ -1,6 +1,10 @@
-"""``python -m gan_manual study``: a tiny toy study end to end with the local executor and with Ray (the same
-figures), a killed study resumed (finished cells kept, the rest resumed, the figures of an uninterrupted study),
-bad study files refused before anything is written, and every shipped study builds all its cells."""
+"""``python -m gan_manual study``: a tiny toy study end to end, its report, records and reruns; the same figures from
+the local executor's processes and from Ray; a killed study resumed (finished cells kept, the rest resumed, the
+figures of an uninterrupted study); bad study files refused before anything is written; every shipped study builds
+all its cells.
+
+The report's tests read a study whose cells ran in this process, one after another (:class:`InProcess`); the tests
+of the executors themselves start processes and are ``slow``."""
 
 import csv
 import json
@@ -10,9 +14,11 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import Future
 from pathlib import Path
 
 import pytest
+import torch
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
@@ -20,14 +26,14 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 from gan_manual import machine
 from gan_manual.__main__ import run as main
 from gan_manual.errors import ConfigError
-from gan_manual.study import spec, validate
+from gan_manual.study import executors, spec, validate
 from helpers import REPO, STUDIES
 
 STUDY = {
     "configs": [str(REPO / "configs/toy_ring.yaml")],
     "overrides": {
         "trainer.max_epochs": 2,
-        "trainer.limit_train_batches": 40,
+        "trainer.limit_train_batches": 12,
         "trainer.limit_val_batches": 1,
         "trainer.log_every_n_steps": 10,
         "trainer.enable_model_summary": False,
@@ -36,7 +42,7 @@ STUDY = {
             {"class_path": "gan_manual.callbacks.Evaluate",
              "init_args": {"metric": "gan_manual.metrics.ModeMetrics", "num_samples": 500}},
         ],
-        "data.init_args.num_samples": 4000,
+        "data.init_args.num_samples": 2000,
         "data.init_args.batch_size": 64,
     },
     "variants": {"gan": {}, "pac2": {"model.init_args.discriminator.init_args.pack": 2}},
@@ -73,12 +79,56 @@ def figures(folder: Path) -> dict[str, list[str]]:
     return {cell: [row[k] for k in FIGURES] for cell, row in results(folder).items()}
 
 
+class InProcess:
+    """Stands in for the local executor's pool (:func:`gan_manual.study.executors.pool`): runs each cell in this
+    process when it is submitted, its output through file descriptors 1 and 2 into the cell's log as in a worker
+    (not into pytest's capture), and puts back what a cell changes of its process (folder, torch's threads,
+    ``sys.argv``)."""
+
+    def __enter__(self) -> "InProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def submit(self, function, *args) -> Future:
+        future, folder, threads, argv = Future(), os.getcwd(), torch.get_num_threads(), sys.argv
+        streams = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = sys.__stdout__, sys.__stderr__
+        try:
+            future.set_result(function(*args))
+        except Exception as error:
+            future.set_exception(error)
+        finally:
+            sys.stdout, sys.stderr = streams
+            os.chdir(folder)
+            torch.set_num_threads(threads)
+            sys.argv = argv
+        return future
+
+
+@pytest.fixture
+def in_process(monkeypatch) -> None:
+    """The local executor runs its cells in this process (:class:`InProcess`)."""
+    monkeypatch.setattr(executors, "pool", lambda processes: InProcess())
+
+
 @pytest.fixture(scope="module")
 def local_study(tmp_path_factory) -> Path:
-    """The tiny study, run once by the local executor: 2 variants x 2 seeds, 2 processes of 1 thread."""
+    """The tiny study, run once with its cells in this process: 2 variants x 2 seeds, 1 thread each."""
     folder = tmp_path_factory.mktemp("study")
-    main(["study", str(write_study(folder)), "--output_dir", str(folder / "out")])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(executors, "pool", lambda processes: InProcess())
+        main(["study", str(write_study(folder)), "--output_dir", str(folder / "out")])
     return folder / "out"
+
+
+@pytest.mark.slow
+def test_local_executor_processes_give_the_same_figures(local_study, tmp_path):
+    """2 spawned processes of 1 thread, as the study file says: the figures of the cells run in this process."""
+    main(["study", str(write_study(tmp_path)), "--output_dir", str(tmp_path / "out")])
+    assert figures(tmp_path / "out") == figures(local_study)
+    assert all(row["status"] == "done" for row in results(tmp_path / "out").values())
 
 
 def test_local_study_writes_results_summary_plots(local_study):
@@ -199,6 +249,7 @@ def test_each_cell_records_its_machine_and_the_report_flags_cells_of_several(loc
     assert "4 cells, 4 finished before" in err
 
 
+@pytest.mark.slow
 def test_ray_executor_gives_the_local_figures(local_study, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray", reason="Ray is an extra: pip install -e '.[ray]'")
     # Ray renices its workers to 15, so beside the other test worker the cells starve (162 s against 36 alone)
@@ -212,6 +263,7 @@ def test_ray_executor_gives_the_local_figures(local_study, tmp_path, monkeypatch
     assert (tmp_path / "out" / "summary.md").is_file()
 
 
+@pytest.mark.slow
 def test_a_killed_study_resumes_where_it_stopped(local_study, tmp_path):
     study = write_study(tmp_path, processes=1)  # one cell at a time: the kill lands between cells' ends
     out = tmp_path / "out"
@@ -270,6 +322,7 @@ def _children(pid: int) -> list[int]:
     return [child for child in pids if _state_and_parent(child)[1] == pid and _alive(child)]
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not Path("/proc/self/stat").is_file(), reason="reads processes from Linux's /proc")
 def test_local_workers_end_when_the_study_process_is_killed_alone():
     script = ("import time\n"
@@ -296,7 +349,7 @@ def test_local_workers_end_when_the_study_process_is_killed_alone():
     assert not any(_alive(pid) for pid in workers), "a worker outlived its study"
 
 
-def test_a_failed_cell_is_recorded_and_the_study_goes_on(tmp_path, capsys):
+def test_a_failed_cell_is_recorded_and_the_study_goes_on(tmp_path, capsys, in_process):
     huge = {"class_path": "torch.optim.SGD", "init_args": {"lr": 1e30}}  # NaN within a few batches
     study = write_study(tmp_path, seeds=1, processes=1, variants={
         "gan": {}, "blows_up": {"model.init_args.g_optimizer": huge, "model.init_args.d_optimizer": huge}})
