@@ -89,6 +89,7 @@ def test_class_metrics_leave_cluster_ids_alone(fake_data):
 NETS = ["--model.init_args.generator.init_args.width=4", "--model.init_args.discriminator.init_args.width=4"]
 
 
+@pytest.mark.slow  # k-means over the training images, then a conditional fit
 def test_cli_conditions_the_networks_on_the_clusters(isolated, capsys):
     clustered = ["-c", config("configs/cdcgan.yaml"), "-c", config("experiments/dcgan_clusters.yaml"), *NETS,
                  "--data.init_args.clusters.init_args.num_clusters=7"]

@@ -188,6 +188,7 @@ CDCGAN = ["fit", "-c", config("configs/cdcgan.yaml"), *TINY,
           "--model.init_args.generator.init_args.width=4", "--model.init_args.discriminator.init_args.width=4"]
 
 
+@pytest.mark.slow  # fit, test, predict and sample of cdcgan with its evaluation
 def test_cdcgan_cli_evaluates_samples_and_predicts_by_label(isolated, capsys):
     cli = main(CDCGAN)
     assert cli.model.num_classes == 10 and cli.model.label_probs.sum().item() == pytest.approx(1.0)

@@ -40,6 +40,7 @@ def images(tmp_path) -> ImageFolderDataModule:
     return ImageFolderDataModule(str(root), image_size=32, cache_dir=str(tmp_path / "cache"))
 
 
+@pytest.mark.slow  # Inception-v3's features of hundreds of images
 def test_inception_fid_is_zero_for_the_reference_and_grows_with_the_difference(random_weights, images):
     metric = InceptionFID(str(random_weights), sha256=sha256_of(random_weights), batch_size=4)
     metric.setup(images)
@@ -73,6 +74,7 @@ def evaluate_with_inception(root: Path, cache: Path, *metric_args: str) -> list[
             "--trainer.callbacks.metric=gan_manual.metrics.InceptionFID", *metric_args]
 
 
+@pytest.mark.slow  # Inception-v3's features of hundreds of images
 def test_the_cli_scores_with_inception_fid_from_a_given_file(random_weights, isolated):
     root = write_fake_image_folder(isolated / "pets", per_class=4, size=(32, 32))
     cli = main(evaluate_with_inception(root, isolated / "cache", f"--trainer.callbacks.metric.weights={random_weights}",

@@ -69,6 +69,7 @@ def test_classifier_accuracy_on_held_out_test_images(mnist_metrics):
     assert (predictions == labels[:3000]).double().mean() >= 0.99
 
 
+@pytest.mark.slow  # scores 10,000 real MNIST digits several times over
 @needs_mnist
 def test_classifier_metrics_known_answers(mnist_metrics):
     data, metric = mnist_metrics
@@ -88,6 +89,7 @@ def test_classifier_metrics_known_answers(mnist_metrics):
     assert threes["inception_score"] < 1.5
 
 
+@pytest.mark.slow  # scores 10,000 real MNIST digits several times over
 @needs_mnist
 def test_classifier_metrics_repeat_and_leave_the_global_generator_alone(mnist_metrics):
     # KID's subsets and IS's splits are random in torchmetrics: the figures must not depend on the caller's seed.
@@ -115,6 +117,7 @@ def test_stacked_mnist_modes_known_answers(fake_data):
     assert torch.equal(swapped, (modes // 10 % 10) * 100 + (modes // 100) * 10 + modes % 10)
 
 
+@pytest.mark.slow  # classifies 26,000 real Stacked MNIST samples
 @needs_mnist
 def test_stacked_mnist_floor_covers_the_modes():
     data = StackedMNISTDataModule(root=REAL_DATA, num_samples=10_000, num_eval_samples=100, seed=0)

@@ -25,6 +25,7 @@ def test_real_mnist_splits_and_range():
     assert set(labels.tolist()) <= set(range(10))
 
 
+@pytest.mark.slow  # a WGAN-GP run on the 60,000 real digits
 def test_acceptance_wgan_run_on_real_mnist(isolated):
     """Acceptance 1: fit -c configs/wgan.yaml on MNIST, 20 batches: config, events with losses and images, last.ckpt."""
     cli = main(["fit", "-c", config("configs/wgan.yaml"), "--data.init_args.root", REAL_DATA,
