@@ -1,12 +1,13 @@
-"""Fixtures: a tiny fake MNIST/Fashion-MNIST/CIFAR-10 in torchvision's layouts, and each test in its own folder.
-Shared helpers are in helpers.py. Real MNIST is only used where $GAN_MANUAL_DATA was set when pytest started
-(helpers.REAL_DATA)."""
+"""Fixtures: a tiny fake MNIST/Fashion-MNIST/CIFAR-10 in torchvision's layouts, each test in its own folder, and a
+finished toy run that tests copy instead of training their own. Shared helpers are in helpers.py. Real MNIST is
+only used where $GAN_MANUAL_DATA was set when pytest started (helpers.REAL_DATA)."""
 
+import shutil
 from pathlib import Path
 
 import pytest
 
-from helpers import write_fake_cifar10, write_fake_mnist
+from helpers import TINY, config, trained_once, write_fake_cifar10, write_fake_mnist
 
 
 @pytest.fixture(scope="session")
@@ -24,3 +25,18 @@ def isolated(tmp_path, monkeypatch, fake_data) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("GAN_MANUAL_DATA", str(fake_data))
     return tmp_path
+
+
+@pytest.fixture(scope="session")
+def toy_run(tmp_path_factory, fake_data) -> Path:
+    """A folder holding ``runs/toy_ring/version_0`` (config, events, last.ckpt) of a tiny toy_ring fit, trained once."""
+    return trained_once(tmp_path_factory, fake_data,
+                        ["fit", "-c", config("configs/toy_ring.yaml"), *TINY, "--trainer.enable_progress_bar=false"])
+
+
+@pytest.fixture
+def toy_checkpoint(toy_run, isolated) -> Path:
+    """The toy run copied into this test's folder (what the test writes there stays its own): its last.ckpt."""
+    shutil.copytree(toy_run / "runs", isolated / "runs")
+    return isolated / "runs/toy_ring/version_0/checkpoints/last.ckpt"
+

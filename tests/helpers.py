@@ -172,6 +172,21 @@ def readme_example(name: str, folder: Path) -> list[str]:
             "--trainer.enable_progress_bar=false"]
 
 
+def trained_once(tmp_path_factory, data: Path, args: list[str]) -> Path:
+    """``main(args)`` run in a new folder with $GAN_MANUAL_DATA at ``data``, for a module- or session-scoped
+    fixture; returns the folder."""
+    import pytest
+
+    from gan_manual.cli import main
+
+    folder = tmp_path_factory.mktemp("trained")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.chdir(folder)
+        patch.setenv("GAN_MANUAL_DATA", str(data))
+        main(args)
+    return folder
+
+
 def snapshot(folder: Path) -> dict[str, str]:
     """Every file under ``folder`` with the sha256 of its bytes."""
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()

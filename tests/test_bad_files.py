@@ -9,15 +9,20 @@ import pytest
 import torch
 
 from gan_manual.cli import main
-from helpers import TINY, config, snapshot
+from helpers import TINY, config, snapshot, trained_once
 
 WGAN = ["fit", "-c", config("configs/wgan.yaml"), *TINY]
 
 
+@pytest.fixture(scope="module")
+def wgan_run(tmp_path_factory, fake_data) -> Path:
+    return trained_once(tmp_path_factory, fake_data, WGAN)
+
+
 @pytest.fixture
-def trained(isolated) -> Path:
-    """A finished run: runs/wgan/version_0 with last.ckpt."""
-    main(WGAN)
+def trained(wgan_run, isolated) -> Path:
+    """A finished run, copied into this test's folder (which it may damage): runs/wgan/version_0 with last.ckpt."""
+    shutil.copytree(wgan_run / "runs", isolated / "runs")
     last = isolated / "runs/wgan/version_0/checkpoints/last.ckpt"
     assert last.is_file()
     return last

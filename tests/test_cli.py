@@ -117,23 +117,17 @@ def test_saved_config_reproduces_the_run_bit_for_bit(isolated):
     assert not all(torch.equal(a[k], c[k]) for k in a)
 
 
-@pytest.fixture
-def toy_checkpoint(isolated) -> str:
-    main(["fit", "-c", config("configs/toy_ring.yaml"), *TINY, "--trainer.enable_progress_bar=false"])
-    return str(isolated / "runs/toy_ring/version_0/checkpoints/last.ckpt")
-
-
 @pytest.mark.parametrize("subcommand, key", [("validate", "val/d_loss"), ("test", "test/d_loss")])
 def test_validate_and_test(subcommand, key, toy_checkpoint, capsys):
     capsys.readouterr()
     main([subcommand, "-c", config("configs/toy_ring.yaml"), "--trainer.limit_val_batches=2",
-          "--trainer.limit_test_batches=2", "--ckpt_path", toy_checkpoint])
+          "--trainer.limit_test_batches=2", "--ckpt_path", str(toy_checkpoint)])
     assert key in capsys.readouterr().out
 
 
 def test_predict_returns_samples(toy_checkpoint):
     cli = main(["predict", "-c", config("configs/toy_ring.yaml"), "--data.init_args.num_predict=300",
-                "--return_predictions=true", "--ckpt_path", toy_checkpoint])
+                "--return_predictions=true", "--ckpt_path", str(toy_checkpoint)])
     samples = torch.cat(cli.trainer.predict_loop.predictions)
     assert samples.shape == (300, 2)
 
@@ -142,6 +136,6 @@ def test_predict_draws_what_generate_draws(toy_checkpoint):
     """One way to sample: predict's batches are GAN.generate's, with the run's seed and the data's batch size."""
     cli = main(["predict", "-c", config("configs/toy_ring.yaml"), "--data.init_args.num_predict=300",
                 "--data.init_args.batch_size=128", "--seed_everything=7", "--return_predictions=true",
-                "--ckpt_path", toy_checkpoint])
+                "--ckpt_path", str(toy_checkpoint)])
     samples = torch.cat(cli.trainer.predict_loop.predictions)
     assert torch.equal(samples, cli.model.generate(300, seed=7, batch_size=128))

@@ -191,10 +191,9 @@ def test_main_help_names_the_program_and_the_sample_command(capsys):
 
 
 @pytest.fixture
-def trained(isolated):
-    """A finished toy run: runs/toy_ring/version_0 with last.ckpt."""
-    main(["fit", "-c", config("configs/toy_ring.yaml"), *TINY, "--trainer.enable_progress_bar=false"])
-    return isolated / "runs/toy_ring/version_0/checkpoints/last.ckpt"
+def trained(toy_checkpoint):
+    """A finished toy run: runs/toy_ring/version_0 with last.ckpt (conftest's toy run, copied here)."""
+    return toy_checkpoint
 
 
 def test_predict_writes_its_samples_inside_the_run(trained, isolated):

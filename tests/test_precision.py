@@ -24,14 +24,15 @@ def test_bf16_mixed_trains_on_cpu(name, isolated):
 @pytest.mark.parametrize("native", [True, False])
 def test_bf16_on_a_cpu_that_emulates_it_is_noted(native, isolated, monkeypatch, capfd):
     monkeypatch.setattr(machine, "native_bfloat16", lambda: native)
-    main(["fit", "-c", config("configs/gan.yaml"), *TINY, "--trainer.precision=bf16-mixed"])
+    main(["fit", "-c", config("configs/gan.yaml"), *TINY, "--trainer.limit_train_batches=1",
+          "--trainer.precision=bf16-mixed"])
     noted = "trainer.precision: bf16-mixed on a CPU without native bfloat16" in capfd.readouterr().err
     assert noted == (not native)
 
 
 def test_float32_is_not_noted(isolated, monkeypatch, capfd):
     monkeypatch.setattr(machine, "native_bfloat16", lambda: False)
-    main(["fit", "-c", config("configs/gan.yaml"), *TINY])
+    main(["fit", "-c", config("configs/gan.yaml"), *TINY, "--trainer.limit_train_batches=1"])
     assert "trainer.precision" not in capfd.readouterr().err
 
 
