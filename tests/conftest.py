@@ -29,7 +29,8 @@ def isolated(tmp_path, monkeypatch, fake_data) -> Path:
 
 @pytest.fixture(scope="session")
 def toy_run(tmp_path_factory, fake_data) -> Path:
-    """A folder holding ``runs/toy_ring/version_0`` (config, events, last.ckpt) of a tiny toy_ring fit, trained once."""
+    """A folder holding ``runs/toy_ring/version_0`` (config, events, last.ckpt) of a tiny toy_ring fit, trained
+    once."""
     return trained_once(tmp_path_factory, fake_data,
                         ["fit", "-c", config("configs/toy_ring.yaml"), *TINY, "--trainer.enable_progress_bar=false"])
 
@@ -39,4 +40,3 @@ def toy_checkpoint(toy_run, isolated) -> Path:
     """The toy run copied into this test's folder (what the test writes there stays its own): its last.ckpt."""
     shutil.copytree(toy_run / "runs", isolated / "runs")
     return isolated / "runs/toy_ring/version_0/checkpoints/last.ckpt"
-

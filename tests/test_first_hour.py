@@ -128,8 +128,8 @@ def test_sample_names_a_network_module_that_does_not_import(isolated, tmp_path_f
         "    def forward(self, z): return self.net(z)\n")
     monkeypatch.chdir(work)
     monkeypatch.syspath_prepend(str(work))
-    main(["fit", "-c", config("configs/toy_ring.yaml"), *TINY, "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint",
-          "--model.generator=mygen.MyG"])
+    main(["fit", "-c", config("configs/toy_ring.yaml"), *TINY,
+          "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", "--model.generator=mygen.MyG"])
     ckpt = work / "runs/toy_ring/version_0/checkpoints/last.ckpt"
     # As a session started in another folder sees it: mygen is not on the path and was never imported.
     sys.path.remove(str(work))
