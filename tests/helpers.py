@@ -12,9 +12,11 @@ from functools import partial
 from pathlib import Path
 
 import lightning as L
+import pytest
 import torch
 
 from gan_manual import GAN
+from gan_manual.cli import main
 from gan_manual.data import RingDataModule
 from gan_manual.nets import MLPDiscriminator, MLPGenerator
 
@@ -175,10 +177,6 @@ def readme_example(name: str, folder: Path) -> list[str]:
 def trained_once(tmp_path_factory, data: Path, args: list[str]) -> Path:
     """``main(args)`` run in a new folder with $GAN_MANUAL_DATA at ``data``, for a module- or session-scoped
     fixture; returns the folder."""
-    import pytest
-
-    from gan_manual.cli import main
-
     folder = tmp_path_factory.mktemp("trained")
     with pytest.MonkeyPatch.context() as patch:
         patch.chdir(folder)

@@ -107,10 +107,15 @@ class InProcess:
         return future
 
 
+def in_process_pool(processes: int) -> InProcess:
+    """In place of :func:`gan_manual.study.executors.pool`: every cell in this process, whatever ``processes``."""
+    return InProcess()
+
+
 @pytest.fixture
 def in_process(monkeypatch) -> None:
     """The local executor runs its cells in this process (:class:`InProcess`)."""
-    monkeypatch.setattr(executors, "pool", lambda processes: InProcess())
+    monkeypatch.setattr(executors, "pool", in_process_pool)
 
 
 @pytest.fixture(scope="module")
@@ -118,7 +123,7 @@ def local_study(tmp_path_factory) -> Path:
     """The tiny study, run once with its cells in this process: 2 variants x 2 seeds, 1 thread each."""
     folder = tmp_path_factory.mktemp("study")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(executors, "pool", lambda processes: InProcess())
+        patch.setattr(executors, "pool", in_process_pool)
         main(["study", str(write_study(folder)), "--output_dir", str(folder / "out")])
     return folder / "out"
 
