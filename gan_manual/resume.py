@@ -8,6 +8,7 @@ Every key that differs is printed with the value that wins.
 """
 
 import os
+import zipfile
 from pathlib import Path
 from typing import Any, Iterable, Optional
 
@@ -45,6 +46,7 @@ def read_checkpoint(path: str) -> dict[str, Any]:
     ConfigError."""
     if not Path(path).is_file():
         raise ConfigError(f"ckpt_path: no file {path}")
+    _check_integrity(path)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # zip reader, unpickler and EOF errors all mean the same thing here
@@ -53,6 +55,23 @@ def read_checkpoint(path: str) -> dict[str, Any]:
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise ConfigError(f"ckpt_path: {path} is not a Lightning checkpoint (it has no state_dict)")
     return checkpoint
+
+
+def _check_integrity(path: str) -> None:
+    """Every member of the checkpoint's zip container matches its CRC: torch.load does not check them, so bytes
+    changed on disk would load as silently different weights or optimizer moments."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError):
+        return  # not a zip container: torch.load says what it is
+    with archive:
+        try:
+            bad = archive.testzip()
+        except (zipfile.BadZipFile, OSError, EOFError) as err:  # a member's header itself is damaged
+            bad = f"a member ({err})"
+    if bad is not None:
+        raise ConfigError(f"ckpt_path: {path} is corrupted: {bad} fails the zip container's CRC check (its bytes "
+                          f"changed after it was written); use an earlier checkpoint")
 
 
 def check_same_model(model: nn.Module, checkpoint: dict[str, Any], path: str) -> None:

@@ -1,8 +1,12 @@
 """Bad files: a truncated, corrupted or foreign checkpoint, a checkpoint of another model, a truncated MNIST file,
-an output folder that cannot be written. Each: exit code 2, one error line, no traceback, no file touched."""
+an output folder that cannot be written, config files that are not a YAML mapping. Each: exit code 2, one error
+line, no traceback, no file touched."""
 
+import io
 import os
 import shutil
+import struct
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -52,7 +56,23 @@ def test_corrupted_checkpoint(trained, capsys, isolated):
     data[100:4000] = os.urandom(3900)
     (isolated / "bad.ckpt").write_bytes(bytes(data))
     assert_one_error_line([*WGAN, "--ckpt_path", "bad.ckpt"], capsys, isolated,
-                          "ckpt_path: bad.ckpt is not a readable checkpoint, truncated or corrupted")
+                          "ckpt_path: bad.ckpt is corrupted: archive/data.pkl fails the zip container's CRC check")
+
+
+def test_checkpoint_whose_bytes_changed_fails_its_crc_check(trained, capsys, isolated):
+    """64 bytes changed inside a tensor (the largest: an Adam moment or a weight) load without complaint; only the
+    zip container's CRCs tell."""
+    data = bytearray(trained.read_bytes())
+    with zipfile.ZipFile(trained) as archive:
+        member = max(archive.infolist(), key=lambda info: info.file_size)
+    name_length, extra_length = struct.unpack("<HH", data[member.header_offset + 26: member.header_offset + 30])
+    middle = member.header_offset + 30 + name_length + extra_length + member.file_size // 2  # stored, not deflated
+    data[middle: middle + 64] = bytes(b ^ 0xFF for b in data[middle: middle + 64])
+    (isolated / "flipped.ckpt").write_bytes(bytes(data))
+    torch.load(io.BytesIO(bytes(data)), weights_only=True)  # torch itself reads it
+    assert_one_error_line([*WGAN, "--ckpt_path", "flipped.ckpt"], capsys, isolated,
+                          f"ckpt_path: flipped.ckpt is corrupted: {member.filename} fails the zip container's CRC "
+                          f"check")
 
 
 def test_file_that_is_not_a_checkpoint(capsys, isolated):
@@ -78,6 +98,30 @@ def test_truncated_mnist_file(capsys, isolated, fake_data):
     images.write_bytes(images.read_bytes()[:-1000])
     assert_one_error_line([*WGAN, f"--data.init_args.root={root}"], capsys, isolated,
                           f"data.root: {images} is truncated or corrupted (1604648 bytes, its header says 1605648)")
+
+
+def test_mnist_labels_cut_inside_their_header(capsys, isolated, fake_data):
+    root = isolated / "data"
+    shutil.copytree(fake_data / "MNIST", root / "MNIST")
+    labels = root / "MNIST/raw/train-labels-idx1-ubyte"
+    labels.write_bytes(labels.read_bytes()[:6])
+    assert_one_error_line([*WGAN, f"--data.init_args.root={root}"], capsys, isolated,
+                          f"data.root: {labels} is truncated or corrupted (6 bytes, cut inside its IDX header)")
+
+
+@pytest.mark.parametrize("content, message", [
+    (b"", "the file is empty; a config file maps keys to values (seed_everything:, trainer:, model:, data:"),
+    (b"- model\n- 2\n", "the file is a YAML list, not a mapping; a config file maps keys to values"),
+    (b"\x7fELF\x02\x01\x01\x00\xf0\x9f\x00", "not a text file (byte 8 is not UTF-8); it must be YAML text"),
+    (b"model:\n  init_args:\n    d_steps_per_g_step: ${model.init_args.nope}\n",
+     "the interpolation at model.init_args.d_steps_per_g_step does not resolve: Interpolation key "
+     "'model.init_args.nope' not found"),
+    (b"model:\n  init_args:\n    d_steps_per_g_step: 2\n    d_steps_per_g_step: 3\n",
+     "model.init_args.d_steps_per_g_step is given twice (lines 3 and 4); YAML would keep only the second"),
+])
+def test_config_file_that_is_not_a_mapping_of_keys(content, message, capsys, isolated):
+    (isolated / "bad.yaml").write_bytes(content)
+    assert_one_error_line([*WGAN, "-c", "bad.yaml"], capsys, isolated, f"bad.yaml: {message}")
 
 
 def test_output_folder_under_a_file(capsys, isolated):

@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import Any, Optional
 
 import lightning as L
-import yaml
 from lightning.pytorch.accelerators import CPUAccelerator
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
-from gan_manual import machine
+from gan_manual import machine, yamlfile
 from gan_manual.console import check_writable, note
 from gan_manual.errors import ConfigError
 from gan_manual.nets.contract import check_networks
@@ -20,8 +21,10 @@ from gan_manual.system import GAN
 
 
 def check_config_files(args: list[str]) -> None:
-    """Each ``-c FILE`` / ``--config FILE`` in ``args`` that exists reads as YAML; a syntax error names the file,
-    the line, the column and what the YAML reader expected."""
+    """Each ``-c FILE`` / ``--config FILE`` in ``args`` that exists is UTF-8 text holding a YAML mapping, with no
+    key twice, whose ``${...}`` interpolations resolve (jsonargparse's omegaconf mode resolves each file on its
+    own, as here); else one line naming the file (for a syntax error, the line, the column and what the YAML
+    reader expected)."""
     files = [value for option, value in zip(args, args[1:]) if option in ("-c", "--config")]
     files += [arg.split("=", 1)[1] for arg in args if arg.startswith("--config=")]
     for name in files:
@@ -32,13 +35,18 @@ def check_config_files(args: list[str]) -> None:
             is_file = False
         if not is_file:
             continue  # jsonargparse says so
+        content = yamlfile.read(path, name)
+        if not isinstance(content, dict):
+            what = "empty" if content is None else f"a YAML {type(content).__name__}, not a mapping"
+            raise ConfigError(f"{name}: the file is {what}; a config file maps keys to values (seed_everything:, "
+                              f"trainer:, model:, data:, ckpt_path:, or a section's own keys)")
         try:
-            yaml.safe_load(path.read_text())
-        except yaml.YAMLError as error:
-            mark = getattr(error, "problem_mark", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-            problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-            raise ConfigError(f"{name}: {where}{problem} (YAML syntax)") from error
+            OmegaConf.to_container(OmegaConf.create(content), resolve=True)
+        except OmegaConfBaseException as error:
+            key = f" at {error.full_key}" if getattr(error, "full_key", None) else ""
+            reason = str(error).splitlines()[0]
+            raise ConfigError(f"{name}: the interpolation{key} does not resolve: {reason} (a ${{...}} names a key "
+                              f"of the same file)") from error
 
 
 def check_outputs(trainer: L.Trainer) -> None:

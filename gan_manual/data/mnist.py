@@ -43,11 +43,13 @@ class MNISTDataModule(DownloadedDataModule):
             with open(path, "rb") as file:
                 header = file.read(4)
                 dims = header[3] if len(header) == 4 and header[:3] == b"\x00\x00\x08" else 0
-                sizes = struct.unpack(f">{dims}I", file.read(4 * dims)) if dims else ()
+                packed = file.read(4 * dims)
+            sizes = struct.unpack(f">{dims}I", packed) if dims and len(packed) == 4 * dims else ()
             expected = 4 + 4 * dims + math.prod(sizes) if len(sizes) == dims > 0 else None
             actual = path.stat().st_size
             if expected != actual:
-                reason = f"{actual} bytes, its header says {expected}" if expected else "no IDX header"
+                reason = (f"{actual} bytes, its header says {expected}" if expected
+                          else f"{actual} bytes, cut inside its IDX header" if dims else "no IDX header")
                 raise ConfigError(
                     f"data.root: {path.resolve()} is truncated or corrupted ({reason}); delete it and copy it again "
                     f"or download it again with --data.download=true"

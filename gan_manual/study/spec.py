@@ -34,6 +34,7 @@ from typing import Any, Optional
 
 import yaml
 
+from gan_manual import yamlfile
 from gan_manual.errors import ConfigError
 
 KEYS = ("configs", "overrides", "variants", "grid", "seeds", "metrics", "best", "progress", "processes", "threads",
@@ -115,10 +116,7 @@ def load(path: str, output_dir: Optional[str] = None) -> Study:
     file = Path(path)
     if not file.is_file():
         raise ConfigError(f"study: no file {path}")
-    try:
-        raw = yaml.safe_load(file.read_text()) or {}
-    except yaml.YAMLError as error:
-        raise ConfigError(f"study: {path} is not YAML ({str(error).splitlines()[0]})") from error
+    raw = yamlfile.read(file, f"study: {path}") or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"study: {path} holds a {type(raw).__name__}, not a mapping of {', '.join(KEYS)}")
     unknown = sorted(set(raw) - set(KEYS))
