@@ -382,6 +382,8 @@ def test_a_failed_cell_is_recorded_and_the_study_goes_on(tmp_path, capsys, in_pr
     ({"variants": {"a b": {}, "a_b": {}}}, "study.variants: two cells would share the folder a_b/seed_0"),
     ({"grid": {"model.init_args.loss": []}}, "study.grid.model.init_args.loss: a non-empty list"),
     ({"processes": os.cpu_count(), "threads": 2}, "threads is more than this machine's"),
+    ({"metrics": {"fid_of_dreams": "min"}, "best": []}, "study.metrics.fid_of_dreams: no cell logs it; the cells' metrics log "
+                                            "hq_percent, modes, reverse_kl, and the system train/<loss>, val/<loss>"),
 ])
 def test_bad_study_files_are_refused_before_anything_runs(tmp_path, capsys, changes, message):
     study = write_study(tmp_path, **changes)
@@ -390,6 +392,19 @@ def test_bad_study_files_are_refused_before_anything_runs(tmp_path, capsys, chan
     assert exit.value.code == 2
     error = capsys.readouterr().err.strip().splitlines()[-1]
     assert error.startswith("error: ") and message in error, error
+    assert not (tmp_path / "out").exists()
+
+
+def test_two_variants_of_one_name_are_refused(tmp_path, capsys):
+    study, base = tmp_path / "study.yaml", yaml.safe_dump({k: v for k, v in STUDY.items() if k != "variants"})
+    study.write_text(base + "variants:\n  plain: {}\n  pac2: {}\n  plain: {model.init_args.order: g_then_d}\n")
+    with pytest.raises(SystemExit) as exit:
+        main(["study", str(study), "--output_dir", str(tmp_path / "out")])
+    assert exit.value.code == 2
+    lines = len(base.splitlines())
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        f"error: study: {study}: variants.plain is given twice (lines {lines + 2} and {lines + 4}); YAML would keep "
+        f"only the second: rename or remove one")
     assert not (tmp_path / "out").exists()
 
 

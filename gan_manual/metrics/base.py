@@ -37,6 +37,11 @@ class SampleMetric:
     def describe(self, num_samples: int) -> str:
         raise NotImplementedError
 
+    def names(self, conditional: bool = False) -> Optional[tuple[str, ...]]:
+        """The names of the figures ``__call__`` returns (for a conditional generator if ``conditional``), known
+        before any sample is scored: a study refuses a metric name that no cell logs. None: not declared."""
+        return None
+
 
 def kl_to_uniform(counts: Tensor) -> float:
     """KL divergence from the histogram ``counts`` ``(K,)`` to the uniform one over its K bins (0 when even,

@@ -74,6 +74,11 @@ class ClassifierMetrics(SampleMetric):
         self._labels_are_classes = getattr(datamodule, "labels_are_classes", True)
         self._real_features = self._features(self.real)  # once: the reference does not change
 
+    def names(self, conditional: bool = False) -> tuple[str, ...]:
+        unconditional = ("fid", "kid", "kid_std", "inception_score", "inception_score_std", "classes_covered",
+                         "class_kl", "precision", "recall")
+        return unconditional + (("class_accuracy", "class_fid") if conditional else ())
+
     def describe(self, num_samples: int) -> str:
         return (f"{num_samples} samples vs the {len(self.real)} test images; features: gan_manual LeNet "
                 f"({self.classifier}, {self.net.num_features}-d penultimate layer; IS from its logits)")

@@ -84,6 +84,9 @@ class InceptionFID(SampleMetric):
         self._update(datamodule.reference_samples("test"), real=True)
         self._num_real = int(self._fid.real_features_num_samples)
 
+    def names(self, conditional: bool = False) -> tuple[str, ...]:
+        return ("inception_fid",)
+
     def describe(self, num_samples: int) -> str:
         return (f"{num_samples} samples vs the {self._num_real} held-out images; features: Inception-v3 pool3 "
                 f"(2048-d, {self.weights.name})")

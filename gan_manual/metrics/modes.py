@@ -47,6 +47,9 @@ class ModeMetrics(SampleMetric):
         super().setup(datamodule)
         self.centers, self.std = datamodule.centers(), datamodule.std
 
+    def names(self, conditional: bool = False) -> tuple[str, ...]:
+        return ("modes", "hq_percent", "reverse_kl")
+
     def describe(self, num_samples: int) -> str:
         return (f"{num_samples} samples; {len(self.centers)} modes, std {self.std:g}; high quality within "
                 f"{self.threshold:g} std of the nearest mode")

@@ -30,6 +30,9 @@ class StackedMNISTModes(SampleMetric):
         require_data_shape(datamodule, lambda shape: shape == (3, 28, 28),
                            "StackedMNISTModes scores Stacked MNIST's (3, 28, 28) images")
 
+    def names(self, conditional: bool = False) -> tuple[str, ...]:
+        return ("modes", "reverse_kl")
+
     def describe(self, num_samples: int) -> str:
         return (f"{num_samples} samples; each channel classified by the shipped MNIST LeNet; 1000 modes "
                 f"(digit triples); KL of the mode histogram to uniform")

@@ -36,9 +36,10 @@ import sys
 import time
 import warnings
 from dataclasses import replace
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Optional
 
 from gan_manual import machine
+from gan_manual.callbacks.evaluate import Evaluate
 from gan_manual.cli import GANCLI, checks
 from gan_manual.cli.messages import user_error
 from gan_manual.console import check_writable, fail, note
@@ -80,7 +81,7 @@ def main(argv: list[str]) -> Study:
         study = _configure(spec.load(args.study, args.output_dir), args)
         cells = study.cells()
         if not args.report:  # a report reads the cells' results; it builds no run
-            validate(cells)
+            check_metrics(study, validate(cells))
         check_writable("study.output_dir", study.output_dir)
     except ConfigError as error:
         fail(str(error))
@@ -139,20 +140,23 @@ def _note_other_machines(finished: list[dict[str, Any]], threads: int) -> None:
              f"time-bounded run, do not compare with this machine's")
 
 
-def validate(cells: list[Cell]) -> None:
+def validate(cells: list[Cell]) -> dict[str, Optional[set[str]]]:
     """Builds every variant's config (cells differ from the first seed's only by the seed) as its run would, and
-    checks it as ``fit`` does before writing anything; the first problem is a ConfigError naming the cell."""
-    seen = set()
+    checks it as ``fit`` does before writing anything; the first problem is a ConfigError naming the cell.
+
+    Returns, for each variant, the names of the figures its Evaluate callbacks log (None where a metric does not
+    declare them)."""
+    logged: dict[str, Optional[set[str]]] = {}
     for cell in cells:
-        if cell.group in seen:
+        if cell.group in logged:
             continue
-        seen.add(cell.group)
         captured = io.StringIO()
         try:
             with _quiet(captured):
                 cli = GANCLI(args=arguments(cell), run=False)
                 checks.check_model(cli.model, cli.datamodule, fitting=True)
                 checks.check_callbacks(cli.trainer, cli.datamodule)
+                logged[cell.group] = _figure_names(cli.trainer, cli.model.num_classes > 0)
         except SystemExit:
             raise ConfigError(f"study cell {cell.group}: {last_error(captured.getvalue()) or 'refused'}")
         except Exception as error:
@@ -160,6 +164,36 @@ def validate(cells: list[Cell]) -> None:
             if problem is None:
                 raise
             raise ConfigError(f"study cell {cell.group}: {problem}") from error
+    return logged
+
+
+def _figure_names(trainer: Any, conditional: bool) -> Optional[set[str]]:
+    names: set[str] = set()
+    for callback in trainer.callbacks:
+        if isinstance(callback, Evaluate):
+            declared = callback.metric.names(conditional)
+            if declared is None:
+                return None
+            names.update(declared)
+    return names
+
+
+#: What the system and Lightning log under names of their own (training and validation losses, learning rates).
+SYSTEM_LOGS = ("train/", "val/", "lr-")
+
+
+def check_metrics(study: Study, logged: dict[str, Optional[set[str]]]) -> None:
+    """Each of ``study.metrics`` is logged by some cell: a figure of a cell's Evaluate metric (``logged``, by
+    variant, from :func:`validate`), or the system's ``train/...``, ``val/...``, ``lr-...``; else a ConfigError
+    before any cell starts, naming what the cells log."""
+    if any(names is None for names in logged.values()):
+        return  # a metric of one's own that does not declare its figures: trust the study file
+    known = set().union(*logged.values())
+    for name in study.metrics:
+        if name not in known and not name.startswith(SYSTEM_LOGS) and name != "epoch":
+            offered = ", ".join(sorted(known)) or "no figures (no Evaluate callback)"
+            raise ConfigError(f"study.metrics.{name}: no cell logs it; the cells' metrics log {offered}, and the "
+                              f"system train/<loss>, val/<loss> and lr-g, lr-d")
 
 
 @contextlib.contextmanager
@@ -234,4 +268,4 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
     return sum(row["status"] != "done" for row in rows)
 
 
-__all__ = ["main", "validate", "write_report"]
+__all__ = ["check_metrics", "main", "validate", "write_report"]
