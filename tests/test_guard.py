@@ -5,8 +5,10 @@ import pytest
 import torch
 
 from gan_manual.callbacks import DivergenceGuard
+from gan_manual.callbacks.guard import unhealthy
 from gan_manual.cli import main
-from helpers import config
+from gan_manual.sample import load
+from helpers import config, toy_gan
 from probes import InjectNaN
 
 GAN = [
@@ -30,7 +32,8 @@ def test_nan_stops_the_run_and_the_last_checkpoint_is_good(gradient, problem, ca
     err = capsys.readouterr().err
     errors = [line for line in err.splitlines() if line.startswith("error:")]
     assert errors == [f"error: divergence at training batch 5 of the run (epoch 0): {problem}; stopped before the "
-                      "step, the last checkpoint, runs/gan/version_0/checkpoints/last.ckpt, is the last good one "
+                      "step, the last checkpoint, runs/gan/version_0/checkpoints/last.ckpt (after batch 4), is the "
+                      "last good one: finite weights, optimizer states, samples and scores "
                       "(--divergence_guard.action=skip skips such steps instead)"], err
     assert "Traceback" not in err
     last = torch.load(isolated / "runs/gan/version_0/checkpoints/last.ckpt", weights_only=True)
@@ -47,6 +50,53 @@ def test_skip_drops_the_bad_step_and_goes_on(gradient, isolated):
     assert all(torch.equal(b, a) for b, a in zip(probe.before, probe.after)), "the skipped D step changed D"
     assert cli.model.batches_trained == 8
     assert all(torch.isfinite(p).all() for p in cli.model.parameters())
+
+
+@pytest.mark.parametrize("action", ["stop", "skip"])
+def test_a_finite_step_that_ruins_g_is_never_saved(action, capsys, isolated):
+    """lr 1e30: G's first step (after 4 D-only batches) has a finite loss and gradient and puts G's weights at
+    1e30, whose samples overflow. The epoch-end save at batch 5 is refused and the run stops; last.ckpt stays the
+    one of batch 4, which loads and generates finite samples."""
+    with pytest.raises(SystemExit) as exit:
+        main(["fit", "-c", config("configs/toy_ring.yaml"), "--trainer.max_epochs=2", "--trainer.limit_train_batches=5",
+              "--trainer.enable_progress_bar=false", "--model.init_args.d_warmup_batches=4",
+              "--model.init_args.g_optimizer.init_args.lr=1e30", f"--divergence_guard.action={action}",
+              "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", "--trainer.callbacks.every_n_batches=2"])
+    assert exit.value.code == 1
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if line.startswith("error:")] == [
+        "error: divergence by training batch 5 of the run (epoch 0): the generator gives non-finite samples (largest "
+        "weight 1e+30), so the checkpoint of this point was not written; the last checkpoint, "
+        "runs/toy_ring/version_0/checkpoints/last.ckpt (after batch 4), is the last good one: finite weights, "
+        "optimizer states, samples and scores"], err
+    checkpoints = list(isolated.rglob("*.ckpt"))
+    assert [str(p.relative_to(isolated)) for p in checkpoints] == ["runs/toy_ring/version_0/checkpoints/last.ckpt"]
+    for path in checkpoints:
+        model = load(str(path))
+        assert model.batches_trained == 4 and torch.isfinite(model.generate(500)).all()
+
+
+def test_what_makes_a_checkpoint_unhealthy():
+    model = toy_gan(g_ema_decay=0.9)
+    nan, inf = torch.tensor([0.0, float("nan")]), torch.tensor([float("inf")])
+    healthy = {"state_dict": model.state_dict(), "optimizer_states": [{"state": {0: {"momentum_buffer": torch.ones(2)}}}]}
+    assert unhealthy(model, healthy) is None
+    nan_moment = {**healthy, "optimizer_states": [{"state": {0: {"momentum_buffer": nan}}}]}
+    assert unhealthy(model, nan_moment) == "its optimizer state [0].state.0.momentum_buffer is not finite"
+    inf_weight = {**healthy, "state_dict": {**healthy["state_dict"], "discriminator.net.1.bias": inf}}
+    assert unhealthy(model, inf_weight) == "its discriminator.net.1.bias is not finite"
+    bookkeeping = {**healthy, "state_dict": {**healthy["state_dict"], "rolling.window": nan}}
+    assert unhealthy(model, bookkeeping) is None, "the system's own buffers are not weights"
+    with torch.no_grad():
+        for p in model.generator_ema.module.parameters():
+            p.fill_(1e30)  # finite weights whose output overflows
+    assert unhealthy(model, healthy) == ("the generator's moving average gives non-finite samples (largest weight "
+                                         "1e+30)")
+    with torch.no_grad():
+        for p in model.discriminator.parameters():
+            p.fill_(1e30)
+    model.generator_ema = None
+    assert unhealthy(model, healthy) == "the discriminator gives non-finite scores (largest weight 1e+30)"
 
 
 def test_off_lets_nan_through(isolated):
