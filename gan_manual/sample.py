@@ -14,11 +14,13 @@ with the shipped classifier against the checkpoint's data (``scores.json``; with
 """
 
 import argparse
+import importlib
+import inspect
 import json
 import re
 import warnings
 from pathlib import Path
-from typing import NoReturn, Optional
+from typing import Any, NoReturn, Optional
 
 import torch
 from torchvision.utils import save_image
@@ -64,11 +66,12 @@ def parser() -> argparse.ArgumentParser:
 
 def load(ckpt_path: str) -> GAN:
     """The system saved in ``ckpt_path``, rebuilt on the CPU from the class paths and arguments in it."""
-    read_checkpoint(ckpt_path)  # a clear error for a missing, truncated or foreign file
+    saved = read_checkpoint(ckpt_path).get("hyper_parameters") or {}  # a clear error for a bad or foreign file
     try:
+        networks = {key: _accepted(saved[key]) for key in ("generator", "discriminator") if key in saved}
         with warnings.catch_warnings():  # rebuilt outside the CLI, the system's hparams hold the nets: harmless
             warnings.filterwarnings("ignore", message="Attribute '.*' is an instance of `nn.Module`")
-            return GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True)
+            return GAN.load_from_checkpoint(ckpt_path, map_location="cpu", weights_only=True, **networks)
     except Exception as error:
         missing = _import_problem(error)
         if missing is None:
@@ -77,6 +80,22 @@ def load(ckpt_path: str) -> GAN:
             f"ckpt_path: {ckpt_path} names a class that does not import here ({missing}); run from the folder that "
             f"holds its module, or add that folder to PYTHONPATH"
         ) from error
+
+
+def _accepted(network: Any) -> Any:
+    """A saved network config without the linked keys (``data_shape``, ``num_classes``) its class does not take.
+
+    The CLI links both keys into every network's arguments, and the class's own ``__init__`` decides which it
+    takes (a network of one's own may take neither); the checkpoint records both."""
+    if not isinstance(network, dict) or "class_path" not in network:
+        return network
+    module_name, _, class_name = network["class_path"].rpartition(".")
+    parameters = inspect.signature(getattr(importlib.import_module(module_name), class_name)).parameters
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values()):
+        return network
+    init_args = {k: v for k, v in (network.get("init_args") or {}).items()
+                 if k in parameters or k not in ("data_shape", "num_classes")}
+    return {**network, "init_args": init_args}
 
 
 def _import_problem(error: BaseException) -> Optional[str]:

@@ -4,6 +4,7 @@ fits on a screen, every subcommand doing its job, values that mean what they say
 
 import inspect
 import sys
+import types
 
 import pytest
 import torch
@@ -306,9 +307,36 @@ def test_saved_config_records_the_data_folder_in_use(isolated, fake_data):
     assert saved["data"]["init_args"]["root"] == str(fake_data.resolve())
 
 
-def test_readme_example_networks_train(isolated, monkeypatch):
-    """The README's own conv generator and discriminator, written to a local file as the README shows."""
+def test_readme_example_networks_train_and_every_subcommand_reads_their_checkpoint(isolated, monkeypatch, capsys):
+    """The README's own conv generator and discriminator, written to a local file as the README shows; they take
+    data_shape and not num_classes, which the data links into every network's arguments."""
     args = readme_example("mynets", isolated)
     monkeypatch.syspath_prepend(str(isolated))
     cli = main(args)
     assert type(cli.model.generator).__name__ == "ConvGenerator" and cli.model.batches_trained == 4
+    last, saved = "runs/gan/version_0/checkpoints/last.ckpt", "runs/gan/version_0/config.yaml"
+    main(["sample", "--ckpt_path", last, "--num_samples", "6", "--output_dir", "sampled"])
+    assert torch.load(isolated / "sampled/samples.pt").shape == (6, 1, 28, 28)
+    for subcommand in ("validate", "test", "predict"):
+        main([subcommand, "-c", saved, "--ckpt_path", last, "--trainer.limit_val_batches=1",
+              "--trainer.limit_test_batches=1", "--data.init_args.num_predict=6"])
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def test_a_clone_that_hides_the_installed_package_is_named(isolated, monkeypatch, capsys):
+    """``cd ..`` from a clone: its folder, named gan_manual and without an __init__.py, imports as an empty
+    namespace package ahead of the installed one."""
+    from gan_manual.__main__ import run
+
+    (isolated / "gan_manual").mkdir()
+    hiding = types.ModuleType("gan_manual")
+    hiding.__path__ = [str(isolated / "gan_manual")]
+    hiding.__file__ = None
+    monkeypatch.setitem(sys.modules, "gan_manual", hiding)
+    with pytest.raises(SystemExit) as exit:
+        run(["fit", "-c", "gan_manual/configs/toy_ring.yaml"])
+    assert exit.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: {isolated}/gan_manual: this folder (a clone of the project?) hides the installed gan_manual package, "
+        f"since Python imports from the current folder first; run from inside it (cd {isolated}/gan_manual) or from "
+        f"another folder"]
