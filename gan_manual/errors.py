@@ -12,6 +12,21 @@ class ConfigError(ValueError):
     """
 
 
+class StorageError(RuntimeError):
+    """A file the run must write could not be written (a full disk); the CLI prints the message as one line and
+    exits with code 1. The message names the folder and says what was kept."""
+
+
+class Interrupted(Exception):
+    """A run stopped by SIGINT (Ctrl-C) or SIGTERM (a scheduler's notice); the CLI prints the message (what was
+    saved, the command that resumes it) as one line and exits with the shell's code for the signal, 128 + its
+    number: 130 for SIGINT, 143 for SIGTERM."""
+
+    def __init__(self, message: str, signum: int) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum
+
+
 def causes(error: Optional[BaseException]) -> Iterator[BaseException]:
     """``error`` and the exceptions behind it (``__cause__``, else ``__context__``), each once: jsonargparse and
     Lightning wrap what a component raises."""

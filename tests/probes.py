@@ -1,6 +1,8 @@
 """Callbacks the tests inject into real runs (by class path, so they work in subprocesses too):
-killing a run at a batch or in the middle of a save, poisoning a batch, recording what each DDP rank holds."""
+killing a run at a batch or in the middle of a save, poisoning a batch, recording what each DDP rank holds, signals
+and a full disk."""
 
+import errno
 import io
 import os
 import signal
@@ -92,3 +94,56 @@ class RecordRank(L.Callback):
         params = {k: v.detach().cpu().clone() for k, v in pl_module.named_parameters()}
         Path(self.out_dir).mkdir(parents=True, exist_ok=True)
         torch.save({"params": params, "seen": self.seen}, Path(self.out_dir) / f"rank{trainer.global_rank}.pt")
+
+
+class SignalAt(L.Callback):
+    """Sends its own process ``signum`` as training batch ``batch`` (1-based) starts: Ctrl-C (SIGINT) or a
+    scheduler's SIGTERM arriving mid-batch. With ``again_during_save``, sends it once more in the middle of the
+    next checkpoint write (a second, impatient Ctrl-C); with ``twice``, sends it twice at once."""
+
+    def __init__(self, batch: int, signum: int = 2, again_during_save: bool = False, twice: bool = False) -> None:
+        self.batch, self.signum, self.again_during_save, self.twice = batch, signum, again_during_save, twice
+
+    def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
+        if _batches(trainer) != self.batch:
+            return
+        if self.again_during_save:
+            real_save = torch.save
+
+            def save(obj, f, *args, **kwargs):
+                torch.save = real_save
+                os.kill(os.getpid(), self.signum)
+                return real_save(obj, f, *args, **kwargs)
+
+            torch.save = save
+        os.kill(os.getpid(), self.signum)
+        if self.twice:
+            os.kill(os.getpid(), self.signum)
+
+
+class DiskFull(L.Callback):
+    """Checkpoint number ``save`` (1-based) runs out of disk space halfway through its file: half the bytes are
+    written, then ``OSError(ENOSPC)``, as the disk would raise it."""
+
+    def __init__(self, save: int) -> None:
+        self.save = save
+
+    def setup(self, trainer, pl_module, stage) -> None:
+        real_save, count = torch.save, [0]
+
+        def save(obj, f, *args, **kwargs):
+            if isinstance(f, io.BytesIO):
+                return real_save(obj, f, *args, **kwargs)
+            count[0] += 1
+            if count[0] != self.save:
+                return real_save(obj, f, *args, **kwargs)
+            torch.save = real_save
+            buffer = io.BytesIO()
+            real_save(obj, buffer, *args, **kwargs)
+            f.write(buffer.getvalue()[: len(buffer.getvalue()) // 2])
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+        self.real_save, torch.save = real_save, save
+
+    def teardown(self, trainer, pl_module, stage) -> None:
+        torch.save = self.real_save

@@ -27,6 +27,9 @@ CASES = [
     (["--trainer.max_epochs=-3"], "`max_epochs` must be a non-negative integer or -1"),
     (["--model.init_args.augment=gan_manual.augment.DiffAugment", "--model.init_args.augment.policy=[blur]"],
      "model.augment.policy"),
+    (["--model.init_args.g_optimizer.init_args.lr=nan"], "model.g_optimizer.lr: expected a float or torch.Tensor, "
+                                                          "got nan"),
+    (["--model.init_args.g_optimizer.init_args.lr=.nan"], "model.g_optimizer: Invalid learning rate: nan"),
 ]
 
 

@@ -155,8 +155,9 @@ def test_kill_during_a_save_keeps_the_previous_checkpoint(reference, fake_data, 
 
     resumed = run(tmp_path, fake_data, "--ckpt_path", "last")
     assert resumed.returncode == 0, resumed.stderr[-3000:]
-    # The resumed run writes to runs/r/version_1; the hidden partial file stays behind in version_0, unused.
-    assert not list((tmp_path / "runs/r/version_1/checkpoints").glob(".last.ckpt.tmp-*"))
+    # The resumed run writes to runs/r/version_1; the partial file in version_0 is removed as it starts.
+    assert "half a checkpoint, left by a run killed while writing it" in resumed.stderr
+    assert not list(tmp_path.rglob(".last.ckpt.tmp-*"))
     ours = torch.load(newest_last(tmp_path), weights_only=True)
     theirs = torch.load(newest_last(reference), weights_only=True)
     for key in COMPARED:

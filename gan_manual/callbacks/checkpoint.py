@@ -1,10 +1,20 @@
-"""The checkpoint a run resumes from: ``last.ckpt``, kept current every N training batches."""
+"""The checkpoint a run resumes from: ``last.ckpt``, kept current every N training batches and written where
+Ctrl-C or a scheduler's SIGTERM stops the run."""
 
+import signal
+import threading
+from pathlib import Path
+from types import FrameType
 from typing import Any, Literal, Optional
 
 import lightning as L
 from jsonargparse.typing import NonNegativeInt, PositiveInt
 from lightning.pytorch.callbacks import ModelCheckpoint
+
+from gan_manual.console import note
+from gan_manual.errors import Interrupted
+
+SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class ResumeCheckpoint(ModelCheckpoint):
@@ -14,6 +24,12 @@ class ResumeCheckpoint(ModelCheckpoint):
     optimizer step (2 to 6 per batch, and a different number during D warm-up): it would save irregularly or
     never. This counts batches. ``last.ckpt`` is always kept (``save_last=True``); ``monitor``/``save_top_k``
     work as in ModelCheckpoint, at validation or epoch end.
+
+    SIGINT (Ctrl-C) and SIGTERM (what a cluster scheduler sends before it preempts a job) stop the run at the end
+    of the batch in progress, after writing ``last.ckpt`` there (at an epoch's last batch, after the epoch's end
+    and its save), as exactly resumable as any; :class:`gan_manual.errors.Interrupted` then says where and how to
+    resume. A second Ctrl-C stops at once, keeping the previous ``last.ckpt``, except during the write, which it
+    does not cut short.
 
     Args:
         every_n_batches: Training batches between saves of ``last.ckpt``; None saves at epoch ends only.
@@ -40,6 +56,50 @@ class ResumeCheckpoint(ModelCheckpoint):
             every_n_epochs=every_n_epochs,
         )
         self.every_n_batches = every_n_batches
+        self._signal: Optional[int] = None  # the signal that asked the run to stop
+        self._writing = False
+        self._handlers: dict[int, Any] = {}
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # After Lightning installed its own SIGTERM handler (which would stop mid-validation, without a save).
+        self._signal = None
+        if threading.current_thread() is threading.main_thread():
+            self._handlers = {signum: signal.signal(signum, self._on_signal) for signum in SIGNALS}
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        for signum, handler in self._handlers.items():
+            if signal.getsignal(signum) == self._on_signal:  # else Lightning's teardown restored them already
+                signal.signal(signum, handler)
+        self._handlers = {}
+
+    def _on_signal(self, signum: int, frame: Optional[FrameType]) -> None:
+        name = signal.Signals(signum).name
+        if self._signal is None or signum != signal.SIGINT:
+            self._signal = self._signal or signum
+            note(f"{name}: stopping at the end of this batch, after writing last.ckpt (Ctrl-C again stops at once, "
+                 f"keeping the previous one)")
+        elif self._writing:
+            note(f"{name}: writing last.ckpt; stopping right after")
+        else:
+            raise Interrupted(f"stopped by a second {name}, mid-batch; {self._resume_hint()}", signum)
+
+    def _stopping(self, trainer: L.Trainer) -> bool:
+        """Whether a signal asked to stop, on any process (all of them call this at the same points)."""
+        stop = self._signal is not None
+        return trainer.strategy.reduce_boolean_decision(stop, all=False) if trainer.world_size > 1 else stop
+
+    def _stop(self, trainer: L.Trainer) -> None:
+        signum = self._signal or signal.SIGTERM  # another process's signal
+        where = f"after training batch {trainer.fit_loop.total_batch_idx + 1} of the run (epoch {trainer.current_epoch})"
+        raise Interrupted(f"stopped by {signal.Signals(signum).name} {where}: saved {self._resume_hint()}", signum)
+
+    def _resume_hint(self) -> str:
+        if not self.last_model_path:
+            return "no last.ckpt was written yet"
+        config = Path(self.dirpath or ".").parent / "config.yaml"
+        given = f"-c {config}" if config.is_file() else "<the same -c files>"
+        return (f"{self.last_model_path}; resume with: python -m gan_manual fit {given} "
+                f"--ckpt_path {self.last_model_path}")
 
     def on_train_batch_end(
         self, trainer: L.Trainer, pl_module: L.LightningModule, outputs: Any, batch: Any, batch_idx: int
@@ -48,8 +108,11 @@ class ResumeCheckpoint(ModelCheckpoint):
         # Not on an epoch's last batch: Lightning resumes such a checkpoint as a finished epoch and would skip the
         # epoch's end (validation, epoch-end hooks, epoch schedulers); the epoch-end save follows right after.
         last_of_epoch = batch_idx + 1 >= trainer.num_training_batches
-        if self.every_n_batches and batches % self.every_n_batches == 0 and not last_of_epoch:
+        stopping = self._stopping(trainer)
+        if (stopping or self.every_n_batches and batches % self.every_n_batches == 0) and not last_of_epoch:
             self._save_last(trainer)
+            if stopping:
+                self._stop(trainer)
 
     # Lightning 2.6 writes last.ckpt at an epoch's end only when a top-k checkpoint was written too; with
     # save_top_k=0 (no GAN loss measures quality) it never would. These write it at the end of every epoch, through
@@ -60,11 +123,15 @@ class ResumeCheckpoint(ModelCheckpoint):
         super().on_train_epoch_end(trainer, pl_module)
         if self._should_save_on_train_epoch_end(trainer):
             self._save_last(trainer)
+            if self._stopping(trainer):
+                self._stop(trainer)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_validation_end(trainer, pl_module)
-        if not self._should_save_on_train_epoch_end(trainer):
+        if not self._should_save_on_train_epoch_end(trainer) and not trainer.sanity_checking:
             self._save_last(trainer)
+            if self._stopping(trainer):
+                self._stop(trainer)
 
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.fast_dev_run:  # Lightning 2.6 writes last.ckpt here even under fast_dev_run
@@ -72,4 +139,8 @@ class ResumeCheckpoint(ModelCheckpoint):
 
     def _save_last(self, trainer: L.Trainer) -> None:
         if not self._should_skip_saving_checkpoint(trainer):  # skips a second save at the same step
-            self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+            self._writing = True
+            try:
+                self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
+            finally:
+                self._writing = False

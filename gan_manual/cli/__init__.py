@@ -11,6 +11,7 @@ before anything is written, and user errors reported as one line.
 import re
 import sys
 from contextvars import ContextVar
+from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 import lightning as L
@@ -21,11 +22,12 @@ from lightning.pytorch.utilities import rank_zero_info
 from gan_manual import resume, sample
 from gan_manual.callbacks.guard import DivergenceError, DivergenceGuard
 from gan_manual.callbacks.samples import PredictionWriter
+from gan_manual.checkpoint_io import remove_stale
 from gan_manual.cli import checks, normalize
 from gan_manual.cli.help import HelpFormatter
 from gan_manual.cli.messages import one_line, user_error
 from gan_manual.console import fail, note
-from gan_manual.errors import ConfigError
+from gan_manual.errors import ConfigError, Interrupted, StorageError
 from gan_manual.system import GAN
 from gan_manual.trainer import Trainer
 
@@ -173,6 +175,13 @@ class GANCLI(LightningCLI):
 
     def before_fit(self) -> None:
         self._before_run()
+        folders = resume.output_folders(self.config.fit.trainer)
+        ckpt_path = self.config.fit.get("ckpt_path")
+        if ckpt_path and "://" not in ckpt_path and Path(ckpt_path).is_file():
+            folders.append(Path(ckpt_path).parent)
+        for folder in dict.fromkeys(folders):
+            for stale in remove_stale(folder):
+                note(f"removed {stale}: half a checkpoint, left by a run killed while writing it")
         if self.trainer.max_steps > 0:
             per_batch = self.model.schedule.steps_per_batch()
             rank_zero_info(
@@ -209,7 +218,10 @@ def main(args: ArgsType = None) -> Any:
         problem = user_error(error)
         if problem is None:
             raise
-        fail(str(problem), code=1 if isinstance(problem, DivergenceError) else 2)
+        if isinstance(problem, Interrupted):
+            note(str(problem))
+            sys.exit(problem.exit_code)
+        fail(str(problem), code=1 if isinstance(problem, (DivergenceError, StorageError)) else 2)
 
 
 __all__ = ["GANCLI", "main"]

@@ -7,7 +7,7 @@ from typing import Optional
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 
 from gan_manual.callbacks.guard import DivergenceError
-from gan_manual.errors import ConfigError, causes
+from gan_manual.errors import ConfigError, Interrupted, StorageError, causes
 
 _NOISE = re.compile(
     r"^(Parser key|Does not validate against|Subtypes:|Errors:|Given value|Problem with given class_path|"
@@ -25,11 +25,24 @@ def one_line(message: str) -> str:
     # "Expected a path but X ... invalid" is jsonargparse's guess that X was a file; the other reason says more.
     specific = [r for r in reasons if not r.startswith("Expected a path but")] or reasons or [message]
     reason = specific[-1]
+    if reason.startswith("Expected a dot import path string"):  # the last of a union's types: say what all allow
+        reason = _union_problem(message) or reason
     unknown = re.match(r"Option '([^']+)' is not accepted", reason)
     if unknown:  # name the full key, and where the accepted ones are listed
         key = f"{key}.{unknown.group(1)}" if key else unknown.group(1)
         reason += f" (--{key.split('.')[0]}.help CLASS_PATH lists the accepted ones)"
     return f"{key}: {reason}" if key else reason
+
+
+def _union_problem(message: str) -> Optional[str]:
+    """``expected a float or torch.Tensor, got nan`` from the innermost union jsonargparse reports."""
+    subtypes = re.findall(r"Subtypes: \[(.*)\]", message)
+    given = re.findall(r"Given value: (.*?)(?:\. Got value:.*)?$", message, re.M)
+    if not subtypes or not given:
+        return None
+    names = [re.sub(r"^<class '(?:builtins\.)?(.*)'>$", r"\1", t.strip()) for t in subtypes[-1].split(",")]
+    names = ["None" if n == "NoneType" else n for n in names]
+    return f"expected a {' or '.join(names)}, got {given[0]}"
 
 
 def _yaml_problem(message: str) -> Optional[str]:
@@ -42,8 +55,11 @@ def _yaml_problem(message: str) -> Optional[str]:
     return f"config: line {line}, column {column}: {problem} (YAML syntax)"
 
 
+#: What a user reads as one line: their mistakes, a divergence, a full disk, an interruption (the rest are bugs).
+USER_ERRORS = (ConfigError, MisconfigurationException, DivergenceError, StorageError, Interrupted)
+
+
 def user_error(error: Optional[BaseException]) -> Optional[BaseException]:
-    """The user error behind ``error``, if any: ours, or Lightning's for a bad Trainer argument. jsonargparse wraps
-    what an ``__init__`` raises, so the chain of causes is searched."""
-    return next((e for e in causes(error) if isinstance(e, (ConfigError, MisconfigurationException, DivergenceError))),
-                None)
+    """The user error behind ``error``, if any (:data:`USER_ERRORS`; Lightning's is a bad Trainer argument).
+    jsonargparse wraps what an ``__init__`` raises, so the chain of causes is searched."""
+    return next((e for e in causes(error) if isinstance(e, USER_ERRORS)), None)
