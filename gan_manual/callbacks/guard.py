@@ -120,7 +120,7 @@ NETWORK_PREFIXES = ("generator.", "discriminator.", "generator_ema.")
 
 
 @torch.no_grad()
-def unhealthy(system: Any, checkpoint: dict[str, Any], num_samples: int = 16) -> Optional[str]:
+def unhealthy(system: Any, checkpoint: dict[str, Any], num_samples: int = 4) -> Optional[str]:
     """What is wrong with ``checkpoint`` of ``system`` (a :class:`gan_manual.GAN`), or None: a weight, buffer or
     optimizer state that is not finite, or samples of G (and of its moving average) from fixed noise, or D's scores
     on them, that are not finite."""
@@ -132,7 +132,9 @@ def unhealthy(system: Any, checkpoint: dict[str, Any], num_samples: int = 16) ->
             if tensor.is_floating_point() and not torch.isfinite(tensor).all():
                 return f"its {where}{key} is not finite"
     labels = system.draw_labels(num_samples, 0)  # None for an unconditional system
-    networks = {"the generator": system.generator, "the generator's moving average": system.sampling_generator}
+    networks = {"the generator": system.generator}
+    if system.sampling_generator is not system.generator:
+        networks["the generator's moving average"] = system.sampling_generator
     for name, network in networks.items():
         fake = sampling.generate(network, system.latent_dim, num_samples, 0, num_samples, system.device, labels)
         if not torch.isfinite(fake).all():
