@@ -12,6 +12,11 @@ class ConfigError(ValueError):
     """
 
 
+class DivergenceError(RuntimeError):
+    """A non-finite loss or gradient, or a checkpoint of networks that give non-finite output (raised by
+    :class:`gan_manual.callbacks.DivergenceGuard`); the CLI prints the message as one line and exits with code 1."""
+
+
 class StorageError(RuntimeError):
     """A file the run must write could not be written (a full disk); the CLI prints the message as one line and
     exits with code 1. The message names the folder and says what was kept."""

@@ -10,10 +10,7 @@ from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
 from gan_manual import sampling
-
-
-class DivergenceError(RuntimeError):
-    """A non-finite loss or gradient; the CLI prints the message as one line and exits with code 1."""
+from gan_manual.errors import DivergenceError
 
 
 class DivergenceGuard(L.Callback):

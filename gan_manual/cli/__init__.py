@@ -20,14 +20,14 @@ from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCL
 from lightning.pytorch.utilities import rank_zero_info
 
 from gan_manual import resume, sample
-from gan_manual.callbacks.guard import DivergenceError, DivergenceGuard
+from gan_manual.callbacks.guard import DivergenceGuard
 from gan_manual.callbacks.samples import PredictionWriter
 from gan_manual.checkpoint_io import remove_stale
 from gan_manual.cli import checks, normalize
 from gan_manual.cli.help import HelpFormatter
 from gan_manual.cli.messages import one_line, user_error
 from gan_manual.console import fail, note
-from gan_manual.errors import ConfigError, Interrupted, StorageError
+from gan_manual.errors import ConfigError, DivergenceError, Interrupted, StorageError
 from gan_manual.system import GAN
 from gan_manual.trainer import Trainer
 

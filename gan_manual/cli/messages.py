@@ -6,8 +6,7 @@ from typing import Optional
 
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 
-from gan_manual.callbacks.guard import DivergenceError
-from gan_manual.errors import ConfigError, Interrupted, StorageError, causes
+from gan_manual.errors import ConfigError, DivergenceError, Interrupted, StorageError, causes
 
 _NOISE = re.compile(
     r"^(Parser key|Does not validate against|Subtypes:|Errors:|Given value|Problem with given class_path|"
