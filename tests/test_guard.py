@@ -57,11 +57,12 @@ def test_a_finite_step_that_ruins_g_is_never_saved(action, capsys, isolated):
     """lr 1e30: G's first step (after 4 D-only batches) has a finite loss and gradient and puts G's weights at
     1e30, whose samples overflow. The epoch-end save at batch 5 is refused and the run stops; last.ckpt stays the
     one of batch 4, which loads and generates finite samples."""
+    ruin = ["fit", "-c", config("configs/toy_ring.yaml"), "--trainer.max_epochs=2", "--trainer.limit_train_batches=5",
+            "--trainer.enable_progress_bar=false", "--model.init_args.d_warmup_batches=4",
+            "--model.init_args.g_optimizer.init_args.lr=1e30", f"--divergence_guard.action={action}",
+            "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", "--trainer.callbacks.every_n_batches=2"]
     with pytest.raises(SystemExit) as exit:
-        main(["fit", "-c", config("configs/toy_ring.yaml"), "--trainer.max_epochs=2", "--trainer.limit_train_batches=5",
-              "--trainer.enable_progress_bar=false", "--model.init_args.d_warmup_batches=4",
-              "--model.init_args.g_optimizer.init_args.lr=1e30", f"--divergence_guard.action={action}",
-              "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", "--trainer.callbacks.every_n_batches=2"])
+        main(ruin)
     assert exit.value.code == 1
     err = capsys.readouterr().err
     assert [line for line in err.splitlines() if line.startswith("error:")] == [
@@ -74,6 +75,15 @@ def test_a_finite_step_that_ruins_g_is_never_saved(action, capsys, isolated):
     for path in checkpoints:
         model = load(str(path))
         assert model.batches_trained == 4 and torch.isfinite(model.generate(500)).all()
+
+    # Resumed, the checkpoint's optimizer state brings lr 1e30 back: the same step ruins G, and with no checkpoint
+    # of its own the resumed run names the one it started from.
+    with pytest.raises(SystemExit):
+        main([*ruin, "--ckpt_path", str(checkpoints[0])])
+    assert [line for line in capsys.readouterr().err.splitlines() if line.startswith("error:")] == [
+        "error: divergence by training batch 5 of the run (epoch 0): the generator gives non-finite samples (largest "
+        "weight 1e+30), so the checkpoint of this point was not written; no checkpoint was written in this run; it "
+        f"resumed from {checkpoints[0]} (after batch 4)"]
 
 
 def test_what_makes_a_checkpoint_unhealthy():

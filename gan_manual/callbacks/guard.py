@@ -39,6 +39,11 @@ class DivergenceGuard(L.Callback):
         self.skipped = 0
         self._loss: Optional[Tensor] = None
         self._last_good: Optional[int] = None  # the batch of the last checkpoint that passed the check
+        self._resumed_from: Optional[tuple[str, int]] = None  # the checkpoint this run started from, its batch
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        path = trainer.ckpt_path
+        self._resumed_from = (str(path), pl_module.batches_trained) if path else None
 
     def on_before_backward(self, trainer: L.Trainer, pl_module: L.LightningModule, loss: Tensor) -> None:
         self._loss = loss.detach()
@@ -86,6 +91,9 @@ class DivergenceGuard(L.Callback):
     def _good_one(self, trainer: L.Trainer) -> str:
         """What the last checkpoint on disk is: every one written in this run passed :func:`unhealthy`."""
         saved = [cb.last_model_path for cb in trainer.checkpoint_callbacks if getattr(cb, "last_model_path", "")]
+        if (not saved or self._last_good is None) and self._resumed_from is not None:
+            path, batch = self._resumed_from
+            return f"no checkpoint was written in this run; it resumed from {path} (after batch {batch})"
         if not saved or self._last_good is None:
             return "no checkpoint was written before it"
         return (f"the last checkpoint, {saved[0]} (after batch {self._last_good}), is the last good one: finite "
