@@ -65,7 +65,7 @@ def main() -> None:
               f"{time.perf_counter() - start:.0f} s", flush=True)
     acc = accuracy(net, test_images, test_labels)
     OUT.mkdir(parents=True, exist_ok=True)
-    path = OUT / WEIGHTS[args.dataset]
+    path = OUT / WEIGHTS.get(args.dataset, f"lenet_{args.dataset}.pt")
     torch.save({"state_dict": net.state_dict(), "test_accuracy": acc, "epochs": args.epochs, "seed": args.seed}, path)
     print(f"test accuracy {acc:.4f} on {len(test_images)} {args.dataset} test images; wrote {path} "
           f"({path.stat().st_size / 1e6:.2f} MB)")

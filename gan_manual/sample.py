@@ -9,7 +9,7 @@ rebuilt from the class paths and arguments saved in the checkpoint, loaded with 
 
 From a class-conditional checkpoint the samples' classes are drawn from the training labels' distribution, or
 given: ``--labels 3 7`` (repeated to N), ``--class_grid K`` (K samples of every class, and ``grid.png`` with one
-class per row); ``DIR/labels.pt`` holds them (int64 ``(N,)``). ``--score`` scores MNIST or Fashion-MNIST samples
+class per row); ``DIR/labels.pt`` holds them (int64 ``(N,)``). ``--score`` scores MNIST samples
 with the shipped classifier against the checkpoint's data (``scores.json``; with labels, class accuracy and FID).
 """
 
@@ -60,7 +60,7 @@ def parser() -> argparse.ArgumentParser:
     labels.add_argument("--class_grid", type=_positive, metavar="K",
                         help="conditional checkpoints: K samples of every class (replaces num_samples), one row each")
     p.add_argument("--score", action="store_true",
-                   help="score the samples with the shipped classifier against the checkpoint's (Fashion-)MNIST data")
+                   help="score the samples with the shipped classifier against the checkpoint's MNIST data")
     return p
 
 
@@ -128,7 +128,7 @@ def scorer(ckpt_path: str) -> ClassifierMetrics:
     class_path = saved.pop("_class_path", "")
     classifier = {f"gan_manual.data.{name}DataModule": key for key, name in DATASETS.items()}.get(class_path)
     if classifier is None:
-        raise ConfigError(f"--score: scores MNIST and Fashion-MNIST samples with the shipped classifiers; "
+        raise ConfigError(f"--score: scores {' and '.join(DATASETS.values())} samples with the shipped classifier; "
                           f"{ckpt_path} was trained on {class_path or 'data it does not record'}")
     module_name, _, class_name = class_path.rpartition(".")
     datamodule_class = getattr(__import__(module_name, fromlist=[class_name]), class_name)

@@ -1,4 +1,4 @@
-"""A small MNIST/Fashion-MNIST classifier, trained by ``experiments/train_classifier.py`` and shipped inside the
+"""A small MNIST classifier, trained by ``experiments/train_classifier.py`` and shipped inside the
 package: its penultimate layer is the offline feature space for FID/KID/precision-recall, its logits serve the
 Inception Score and the class histogram.
 
@@ -13,8 +13,9 @@ from torch import Tensor, nn
 
 from gan_manual.errors import ConfigError
 
-#: Shipped weights: ``name -> file`` under gan_manual/metrics/weights/.
-WEIGHTS = {"mnist": "lenet_mnist.pt", "fashion_mnist": "lenet_fashion_mnist.pt"}
+#: Shipped weights: ``name -> file`` under gan_manual/metrics/weights/. Only MNIST's are shipped: a classifier for
+#: other 28x28 data (``experiments/train_classifier.py --dataset fashion_mnist``) joins here with its file.
+WEIGHTS = {"mnist": "lenet_mnist.pt"}
 
 
 class LeNet(nn.Module):

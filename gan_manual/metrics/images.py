@@ -20,7 +20,7 @@ from gan_manual.metrics.knn import precision_recall
 
 
 #: The torchvision dataset each shipped classifier was trained on.
-DATASETS = {"mnist": "MNIST", "fashion_mnist": "FashionMNIST"}
+DATASETS = {"mnist": "MNIST"}
 
 
 class ClassifierMetrics(SampleMetric):
@@ -31,7 +31,7 @@ class ClassifierMetrics(SampleMetric):
     images, the mean over the classes), unless the data's labels are not its classes (cluster ids).
 
     Args:
-        classifier: Shipped weights to use: ``mnist`` or ``fashion_mnist``.
+        classifier: Shipped weights to use: ``mnist`` (the only ones shipped).
         k: Neighbours for precision/recall (the paper's 3).
         min_class_share: A class counts as covered when at least this share of the samples is classified as it.
         kid_subset_size: Size of KID's random subsets (at most the sample count).
@@ -40,7 +40,7 @@ class ClassifierMetrics(SampleMetric):
 
     def __init__(
         self,
-        classifier: Literal["mnist", "fashion_mnist"] = "mnist",
+        classifier: Literal["mnist"] = "mnist",
         k: PositiveInt = 3,
         min_class_share: float = 0.01,
         kid_subset_size: PositiveInt = 1000,
@@ -64,7 +64,7 @@ class ClassifierMetrics(SampleMetric):
         if DATASETS[self.classifier] != dataset:
             raise ConfigError(
                 f"trainer.callbacks: ClassifierMetrics(classifier={self.classifier!r}) scores {DATASETS[self.classifier]}"
-                f" images, the data is {dataset}; choose the classifier of the data ({sorted(DATASETS)})"
+                f" images, the data is {dataset}; a classifier is shipped for {' and '.join(DATASETS.values())} only"
             )
 
     def setup(self, datamodule: L.LightningDataModule) -> None:
