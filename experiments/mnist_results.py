@@ -47,7 +47,7 @@ def main() -> None:
         cli = cli_main(fit)
         minutes = (time.perf_counter() - start) / 60
         metric.setup(cli.datamodule)
-        labels = cli.model.draw_labels(10_000, seed=0)  # None for an unconditional config
+        labels = cli.model.label_prior.draw(10_000, seed=0)  # None for an unconditional config
         figures = metric(cli.model.generate(10_000, seed=0, labels=labels), labels)
         epochs = cli.trainer.current_epoch
         lines.append(row(" + ".join(f"`{file}`" for file in files), figures, f"{epochs} epochs, {minutes:.1f} min"))

@@ -25,12 +25,12 @@ from typing import Any, NoReturn, Optional
 import torch
 from torchvision.utils import save_image
 
+from gan_manual import labels as class_labels
 from gan_manual.console import check_writable, fail
 from gan_manual.errors import ConfigError, causes
 from gan_manual.metrics.images import DATASETS, ClassifierMetrics
 from gan_manual.pictures import image_grid, picture
 from gan_manual.resume import read_checkpoint
-from gan_manual.sampling import check_labels, repeat_labels
 from gan_manual.system import GAN
 
 
@@ -113,12 +113,10 @@ def requested_labels(args: argparse.Namespace, num_classes: int) -> Optional[tor
     if args.labels is None and args.class_grid is None:
         return None
     option = "--labels" if args.labels is not None else "--class_grid"
-    if not num_classes:
-        raise ConfigError(f"{option}: {args.ckpt_path} holds an unconditional generator; it takes no labels")
+    class_labels.check(option, args.labels or [], num_classes, f"{args.ckpt_path} holds an unconditional generator")
     if args.class_grid is not None:
         return torch.arange(num_classes).repeat_interleave(args.class_grid)
-    check_labels("--labels", args.labels, num_classes)
-    return repeat_labels(args.labels, args.num_samples)
+    return class_labels.repeat(args.labels, args.num_samples)
 
 
 def scorer(ckpt_path: str) -> ClassifierMetrics:
@@ -146,7 +144,7 @@ def main(argv: Optional[list[str]] = None) -> None:
     metric = scorer(args.ckpt_path) if args.score else None  # the data is found (or not) before anything is made
     num_samples = len(labels) if labels is not None else args.num_samples
     if labels is None:
-        labels = model.draw_labels(num_samples, args.seed)  # None for an unconditional generator
+        labels = model.label_prior.draw(num_samples, args.seed)  # None for an unconditional generator
     samples = model.generate(num_samples, args.seed, args.batch_size, labels)
     out = Path(args.output_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -2,25 +2,11 @@
 the network in eval mode (BatchNorm's running statistics), float results on the CPU. A conditional network is
 given labels ``(n,)`` as well."""
 
-from collections.abc import Sequence
 from typing import Optional
 
 import torch
 from torch import Tensor, nn
 
-from gan_manual.errors import ConfigError
-
-
-def repeat_labels(labels: Sequence[int], n: int) -> Tensor:
-    """``labels`` repeated to ``n`` of them, ``(n,)`` int64: ``[3, 7]`` -> 3, 7, 3, 7, ..."""
-    return torch.tensor(list(labels)).repeat(-(-n // len(labels)))[:n]
-
-
-def check_labels(key: str, labels: Sequence[int], num_classes: int) -> None:
-    """A ConfigError naming ``key`` and the first of ``labels`` that is not a class in ``[0, num_classes)``."""
-    wrong = [label for label in labels if not 0 <= label < num_classes]
-    if wrong:
-        raise ConfigError(f"{key}: {wrong[0]} is not a class of this generator; it takes 0 to {num_classes - 1}")
 
 
 @torch.no_grad()

@@ -12,13 +12,12 @@ from jsonargparse.typing import NonNegativeInt, OpenUnitInterval, PositiveFloat,
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_manual import sampling
+from gan_manual import labels, sampling
 from gan_manual.augment import Augmentation
 from gan_manual.ema import moving_average
 from gan_manual.losses import AuxiliaryClassifierLoss, GANLoss, NonSaturatingLoss
 from gan_manual.nets.conditioning import scores_of
-from gan_manual.nets.contract import num_classes_of
-from gan_manual.noise import Noise, fold
+from gan_manual.noise import Noise
 from gan_manual.penalties import Penalty
 from gan_manual.rolling import BatchLogs
 from gan_manual.schedule import Order, Schedule
@@ -28,8 +27,8 @@ class GAN(L.LightningModule):
     """A generator and a discriminator trained against each other, step by step as :class:`Schedule` says.
 
     Conditional networks (``num_classes`` > 0 on both, :mod:`gan_manual.nets.contract`) get the batch's labels
-    with real samples and labels drawn from the data's label distribution (:attr:`label_probs`, from the per-batch
-    noise) with generated ones.
+    with real samples and labels drawn from the training labels' distribution (:attr:`label_prior`, from the
+    per-batch noise) with generated ones.
 
     Args:
         generator: Maps ``(B, latent_dim)`` noise to ``(B, *data_shape)`` samples; exposes ``latent_dim``.
@@ -102,11 +101,9 @@ class GAN(L.LightningModule):
         self.rolling = self._logs.rolling  # a module of the system's own: the windows are in the state_dict
         self.generator_ema = None if g_ema_decay is None else moving_average(generator, g_ema_decay)
         self.noise = Noise()
-        #: Classes the networks are conditioned on; 0: unconditional.
-        self.num_classes = num_classes_of(generator)
-        if self.num_classes:
-            #: The distribution generated labels are drawn from: the training labels' (set in setup, checkpointed).
-            self.register_buffer("label_probs", torch.full((self.num_classes,), 1.0 / self.num_classes))
+        #: The distribution generated labels are drawn from (none for unconditional networks): the training
+        #: labels', set in setup and checkpointed.
+        self.label_prior = labels.LabelPrior(labels.num_classes_of(generator))
         #: Training batches seen over the run; drives the schedule (checkpointed).
         self.batches_trained = 0
         self._eval_rng: Optional[torch.Generator] = None
@@ -114,6 +111,11 @@ class GAN(L.LightningModule):
     @property
     def latent_dim(self) -> int:
         return self.generator.latent_dim
+
+    @property
+    def num_classes(self) -> int:
+        """Classes the networks are conditioned on; 0: unconditional."""
+        return self.label_prior.num_classes
 
     @property
     def sampling_generator(self) -> nn.Module:
@@ -125,28 +127,18 @@ class GAN(L.LightningModule):
         """The way to get samples out of a system: ``(num_samples, *data_shape)`` of :attr:`sampling_generator`,
         float on the CPU, the same for the same ``seed`` and ``batch_size`` on any device (:mod:`.sampling`).
         A conditional system makes them of the classes ``labels`` ``(num_samples,)``, by default
-        ``draw_labels(num_samples, seed)``."""
-        if self.num_classes and labels is None:
-            labels = self.draw_labels(num_samples, seed)
+        ``label_prior.draw(num_samples, seed)``."""
+        if labels is None:
+            labels = self.label_prior.draw(num_samples, seed)  # None if unconditional
         return sampling.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size, self.device,
                                  labels)
-
-    def draw_labels(self, num_samples: int, seed: int = 0) -> Optional[Tensor]:
-        """Labels ``(num_samples,)`` drawn from :attr:`label_probs` (the same for the same seed), on the CPU; None
-        for an unconditional system."""
-        if not self.num_classes:
-            return None
-        rng = torch.Generator().manual_seed(fold(seed, 1))  # not the noise's stream (seeded by seed itself)
-        return torch.multinomial(self.label_probs.double().cpu(), num_samples, replacement=True, generator=rng)
 
     def _fakes(self, n: int, rng: torch.Generator) -> tuple[Tensor, Optional[Tensor]]:
         """``n`` samples of G (never the average) from noise drawn on the device, and their labels (None if
         unconditional): what D is trained and judged on."""
         z = torch.randn(n, self.latent_dim, device=self.device, generator=rng)
-        if not self.num_classes:
-            return self.generator(z), None
-        labels = torch.multinomial(self.label_probs, n, replacement=True, generator=rng)
-        return self.generator(z, labels), labels
+        labels = self.label_prior.sample(n, rng)
+        return (self.generator(z), None) if labels is None else (self.generator(z, labels), labels)
 
     def _judge(self, x: Tensor, labels: Optional[Tensor]) -> Tensor | tuple[Tensor, Tensor]:
         """D's output on ``x`` (given the labels if conditional): scores ``(B,)``, or ``(scores, class_logits)``."""
@@ -246,9 +238,8 @@ class GAN(L.LightningModule):
 
     def setup(self, stage: str) -> None:
         # Before a checkpoint is restored (which puts back the same values): the training labels' distribution.
-        frequencies = getattr(self.trainer.datamodule, "label_frequencies", None)
-        if self.num_classes and stage == "fit" and frequencies is not None:
-            self.label_probs.copy_(frequencies().to(self.label_probs))
+        if stage == "fit":
+            self.label_prior.fit(self.trainer.datamodule)
 
     def on_train_start(self) -> None:
         self.noise.start(self.device)
@@ -293,7 +284,7 @@ class GAN(L.LightningModule):
         if self.num_classes and len(batch) > 1:
             labels = batch[1]
         elif self.num_classes:  # one draw for all num_predict samples, each batch takes its indices' labels
-            labels = self.draw_labels(self.trainer.datamodule.num_predict, torch.initial_seed())[batch[0].cpu()]
+            labels = self.label_prior.draw(self.trainer.datamodule.num_predict, torch.initial_seed())[batch[0].cpu()]
         samples = sampling.draw(self.sampling_generator, self.latent_dim, batch[0].shape[0], self._eval_rng,
                                 self.device, labels)
         return samples if labels is None else (samples, labels.cpu())
@@ -321,6 +312,7 @@ class GAN(L.LightningModule):
                                     **self._logs.state_dict()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
+        labels.upgrade(checkpoint.get("state_dict", {}))  # called before the state_dict is loaded
         state = checkpoint.get("gan_manual", {})
         self.batches_trained = state.get("batches_trained", 0)
         self.noise.resume_global(state.get("global_rng"))

@@ -95,7 +95,7 @@ def test_cli_conditions_the_networks_on_the_clusters(isolated, capsys):
                  "--data.init_args.clusters.init_args.num_clusters=7"]
     cli = main(["fit", *clustered, *TINY])
     assert cli.model.num_classes == 7 == cli.model.generator.num_classes == cli.model.discriminator.num_classes
-    assert torch.equal(cli.model.label_probs, cli.datamodule.label_frequencies().float())
+    assert torch.equal(cli.model.label_prior.probs, cli.datamodule.label_frequencies().float())
     ckpt = next(isolated.glob("runs/dcgan_clusters/version_0/checkpoints/last.ckpt"))
     main(["test", *clustered, "--ckpt_path", str(ckpt), "--trainer.limit_test_batches=1"])
     out = capsys.readouterr().out

@@ -12,12 +12,13 @@ from gan_manual import GAN
 from gan_manual.cli import main
 from gan_manual.data import MNISTDataModule, RingDataModule
 from gan_manual.errors import ConfigError
+from gan_manual.labels import LabelPrior
 from gan_manual.losses import AuxiliaryClassifierLoss, HingeLoss
 from gan_manual.metrics import ClassifierMetrics
 from gan_manual.nets import (DCGANDiscriminator, DCGANGenerator, MLPDiscriminator, MLPGenerator, ResNetDiscriminator,
                              ResNetGenerator)
 from gan_manual.nets.contract import check_networks
-from helpers import TINY, config, fit, readme_example, write_fake_image_folder
+from helpers import TINY, config, fit, readme_example, toy_gan, write_fake_image_folder
 
 LABELS = torch.tensor([0, 1, 2, 3, 4, 5, 6, 7])
 #: (G class, D class, data_shape, small arguments of each)
@@ -130,19 +131,25 @@ def test_labels_reach_both_networks():
     assert drawn.min() >= 0 and drawn.max() < 8 and len(drawn.unique()) > 4
     # The label distribution is the training labels' (helpers.fit's ring data).
     expected = RingDataModule(num_samples=512, batch_size=16, seed=0).label_frequencies()
-    assert torch.allclose(model.label_probs, expected.float()) and not torch.allclose(expected, torch.full((8,), 1 / 8,
-                                                                                                  dtype=expected.dtype))
+    assert torch.allclose(model.label_prior.probs, expected.float())
+    assert not torch.allclose(expected, torch.full((8,), 1 / 8, dtype=expected.dtype))
 
 
 def test_generated_labels_follow_the_data_distribution_and_are_seeded():
     model = conditional_toy("concat")  # conditional BatchNorm starts out as a plain one
-    model.label_probs.copy_(torch.tensor([0.7, 0.3, 0, 0, 0, 0, 0, 0]))
-    labels = model.draw_labels(10_000, seed=1)
-    assert torch.equal(labels, model.draw_labels(10_000, seed=1))
+    model.label_prior.probs.copy_(torch.tensor([0.7, 0.3, 0, 0, 0, 0, 0, 0]))
+    labels = model.label_prior.draw(10_000, seed=1)
+    assert torch.equal(labels, model.label_prior.draw(10_000, seed=1))
     assert set(labels.unique().tolist()) == {0, 1} and abs((labels == 0).double().mean().item() - 0.7) < 0.02
-    assert torch.equal(model.generate(5, seed=2), model.generate(5, seed=2, labels=model.draw_labels(5, seed=2)))
+    assert torch.equal(model.generate(5, seed=2), model.generate(5, seed=2, labels=model.label_prior.draw(5, seed=2)))
     assert not torch.equal(model.generate(5, seed=2, labels=torch.zeros(5, dtype=torch.long)),
                            model.generate(5, seed=2, labels=torch.ones(5, dtype=torch.long)))
+
+
+def test_an_unconditional_prior_holds_nothing_and_draws_no_labels():
+    prior = LabelPrior(0)
+    assert prior.state_dict() == {} and prior.draw(5, seed=1) is None and prior.sample(5, torch.Generator()) is None
+    assert not any(key.startswith("label_prior") for key in toy_gan().state_dict())
 
 
 def test_acgan_class_loss_trains_the_head_and_joins_both_losses():
@@ -191,7 +198,7 @@ CDCGAN = ["fit", "-c", config("configs/cdcgan.yaml"), *TINY,
 @pytest.mark.slow  # fit, test, predict and sample of cdcgan with its evaluation
 def test_cdcgan_cli_evaluates_samples_and_predicts_by_label(isolated, capsys):
     cli = main(CDCGAN)
-    assert cli.model.num_classes == 10 and cli.model.label_probs.sum().item() == pytest.approx(1.0)
+    assert cli.model.num_classes == 10 and cli.model.label_prior.probs.sum().item() == pytest.approx(1.0)
     ckpt = next(isolated.glob("runs/cdcgan/version_0/checkpoints/last.ckpt"))
     main(["test", "-c", config("configs/cdcgan.yaml"), "--ckpt_path", str(ckpt),
           "--model.init_args.generator.init_args.width=4", "--model.init_args.discriminator.init_args.width=4",
@@ -224,6 +231,22 @@ def test_sample_by_label_and_class_grid(isolated, capsys):
     assert exit.value.code == 2 and not (isolated / "bad").exists()
     assert capsys.readouterr().err.strip() == ("error: --labels: 10 is not a class of this generator; it takes 0 "
                                                "to 9")
+
+
+def test_a_checkpoint_written_before_the_label_prior_had_its_module_samples_and_resumes(isolated):
+    """Such checkpoints hold the prior's buffer as ``label_probs``; they give the same samples and labels and resume."""
+    main([*CDCGAN])
+    ckpt = isolated / "runs/cdcgan/version_0/checkpoints/last.ckpt"
+    old = torch.load(ckpt, weights_only=True)
+    old["state_dict"]["label_probs"] = old["state_dict"].pop("label_prior.probs")
+    torch.save(old, isolated / "old.ckpt")
+    for name, path in (("new", ckpt), ("old", "old.ckpt")):
+        main(["sample", "--ckpt_path", str(path), "--output_dir", name, "--num_samples", "6"])
+    for file in ("samples.pt", "labels.pt"):
+        assert torch.equal(torch.load(isolated / "new" / file), torch.load(isolated / "old" / file)), file
+    cli = main([*CDCGAN, "--trainer.max_epochs=2", "--ckpt_path", "old.ckpt"])
+    assert cli.model.batches_trained == 8
+    assert torch.equal(cli.model.label_prior.probs, old["state_dict"]["label_probs"])
 
 
 def _one_line_error(capsys, isolated: Path, args: list[str], message: str, notes: int = 0) -> None:

@@ -294,7 +294,7 @@ def conditional_reference(tmp_path_factory, fake_data):
 @pytest.mark.slow
 @pytest.mark.parametrize("name, kill, resumes_from", [("cdcgan", 11, 8), ("acgan", 14, 12)])
 def test_conditional_runs_resume_exactly(conditional_reference, fake_data, tmp_path, name, kill, resumes_from):
-    """Labels drawn for the fakes come from the per-batch noise and label_probs is saved: a resumed conditional
+    """Labels drawn for the fakes come from the per-batch noise and the label prior is saved: a resumed conditional
     run (projection D with conditional BatchNorm G, in bf16-mixed; ACGAN with its class loss) ends bit-identical."""
     killed = run_conditional(name, tmp_path, fake_data, kill_at(kill))
     assert killed.returncode == -9, killed.stderr[-3000:]
@@ -305,7 +305,7 @@ def test_conditional_runs_resume_exactly(conditional_reference, fake_data, tmp_p
     theirs = torch.load(newest_last(conditional_reference(name)), weights_only=True)
     assert ours["gan_manual"]["batches_trained"] == 16
     head = any(k.startswith("discriminator.head.classes.") for k in ours["state_dict"])
-    assert "label_probs" in ours["state_dict"] and head == (name == "acgan")
+    assert "label_prior.probs" in ours["state_dict"] and head == (name == "acgan")
     for key in COMPARED:
         assert_same(ours[key], theirs[key], key)
 

@@ -53,7 +53,7 @@ class Evaluate(L.Callback):
         figures)."""
         # A conditional system's samples are made for labels drawn from the data's distribution, which the metric
         # gets too (to score how well the samples keep to them).
-        labels = pl_module.draw_labels(self.num_samples, self.seed)  # None for an unconditional system
+        labels = pl_module.label_prior.draw(self.num_samples, self.seed)  # None for an unconditional system
         fake = pl_module.generate(self.num_samples, self.seed, self.batch_size, labels)
         return self.metric(fake) if labels is None else self.metric(fake, labels)
 

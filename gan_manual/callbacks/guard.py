@@ -136,7 +136,7 @@ def unhealthy(system: Any, checkpoint: dict[str, Any], num_samples: int = 4) -> 
         for key, tensor in _tensors(state, ""):
             if tensor.is_floating_point() and not torch.isfinite(tensor).all():
                 return f"its {where}{key} is not finite"
-    labels = system.draw_labels(num_samples, 0)  # None for an unconditional system
+    labels = system.label_prior.draw(num_samples, 0)  # None for an unconditional system
     networks = {"the generator": system.generator}
     if system.sampling_generator is not system.generator:
         networks["the generator's moving average"] = system.sampling_generator

@@ -12,11 +12,10 @@ from lightning.pytorch.accelerators import CPUAccelerator
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from gan_manual import machine, yamlfile
+from gan_manual import labels, machine, yamlfile
 from gan_manual.console import check_writable, note
 from gan_manual.errors import ConfigError
 from gan_manual.nets.contract import check_networks
-from gan_manual.sampling import check_labels
 from gan_manual.system import GAN
 
 
@@ -79,10 +78,8 @@ def check_model(model: GAN, datamodule: Optional[L.LightningDataModule], fitting
         raise ConfigError("data.clusters: set, but the networks are unconditional and would not use the cluster "
                           "labels; give both networks a condition (configs/cdcgan.yaml's), or unset data.clusters")
     wanted = getattr(datamodule, "predict_labels", None)
-    if wanted and not model.num_classes:
-        raise ConfigError("data.predict_labels: the generator is unconditional; it takes no labels")
     if wanted:
-        check_labels("data.predict_labels", wanted, model.num_classes)
+        labels.check("data.predict_labels", wanted, model.num_classes)
     if not fitting:
         return
     for network, prefix in (("generator", "g"), ("discriminator", "d")):

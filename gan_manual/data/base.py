@@ -10,7 +10,7 @@ from torch.utils.data import DataLoader
 
 from gan_manual.data.loader import batch_loader
 from gan_manual.errors import ConfigError
-from gan_manual.sampling import repeat_labels
+from gan_manual.labels import repeat
 
 
 class InMemoryDataModule(L.LightningDataModule):
@@ -104,5 +104,5 @@ class InMemoryDataModule(L.LightningDataModule):
         index."""
         served: tuple[Tensor, ...] = (torch.arange(self.num_predict),)
         if self.predict_labels:
-            served += (repeat_labels(self.predict_labels, self.num_predict),)
+            served += (repeat(self.predict_labels, self.num_predict),)
         return batch_loader(served, self.batch_size, 0, shuffle=False, drop_last=False)

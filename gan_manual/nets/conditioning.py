@@ -19,27 +19,10 @@ from typing import Literal, Optional
 
 from torch import Tensor, nn
 
-from gan_manual.errors import ConfigError
 from gan_manual.nets.norms import maybe_spectral_norm
 
 GeneratorCondition = Optional[Literal["batchnorm", "concat"]]
 DiscriminatorCondition = Optional[Literal["projection", "classifier"]]
-
-
-def check_condition(role: str, condition: Optional[str], num_classes: int, pack: int = 1) -> int:
-    """The classes the network is conditioned on: ``num_classes`` if ``condition`` is set, else 0; a ConfigError
-    naming ``model.<role>`` for labels it cannot use."""
-    if condition is None:
-        return 0
-    if num_classes <= 0:
-        raise ConfigError(
-            f"model.{role}: condition={condition} needs labelled data (num_classes > 0, linked from the "
-            f"datamodule); this data has no class labels: unset condition, or use data with class folders/labels"
-        )
-    if pack > 1:
-        raise ConfigError(f"model.{role}: condition={condition} with pack={pack}: a pack of samples has no one "
-                          f"label; use pack=1 for a conditional discriminator")
-    return num_classes
 
 
 class ConditionalBatchNorm(nn.Module):

@@ -14,32 +14,12 @@ from typing import Any, Optional
 import torch
 from torch import nn
 
+from gan_manual import labels
 from gan_manual.errors import ConfigError
 
 
 def _name(network: nn.Module) -> str:
     return f"{type(network).__module__}.{type(network).__qualname__}"
-
-
-def num_classes_of(network: nn.Module) -> int:
-    """The classes ``network`` is conditioned on; 0 for an unconditional one."""
-    return int(getattr(network, "num_classes", 0) or 0)
-
-
-def _check_classes(generator: nn.Module, discriminator: nn.Module, data_classes: Optional[int]) -> int:
-    """The classes both networks are conditioned on (0: neither is); a ConfigError if they or the data disagree."""
-    g_classes, d_classes = num_classes_of(generator), num_classes_of(discriminator)
-    if g_classes != d_classes:
-        raise ConfigError(
-            f"model.discriminator: {_name(discriminator)} is conditional on {d_classes} classes, the generator "
-            f"{_name(generator)} on {g_classes} (0: unconditional); both networks take the same labels or neither "
-            f"does (set condition on both, or on neither)"
-        )
-    if g_classes and data_classes is not None and g_classes != data_classes:
-        reason = "has no class labels" if data_classes == 0 else f"has {data_classes} classes"
-        raise ConfigError(f"model.generator: {_name(generator)} is conditional on {g_classes} classes; the data "
-                          f"{reason} (data.num_classes)")
-    return g_classes
 
 
 @torch.no_grad()
@@ -48,7 +28,7 @@ def check_networks(generator: nn.Module, discriminator: nn.Module, data_shape: t
     """Raises a ConfigError naming the network, its class and the broken rule, with the shapes seen. With the
     data's ``num_classes``, conditional networks must match it. Returns whether D gives class logits (ACGAN)."""
     data_shape = tuple(data_shape)
-    classes = _check_classes(generator, discriminator, num_classes)
+    classes = labels.check_networks(generator, discriminator, num_classes)
     latent_dim = getattr(generator, "latent_dim", None)
     if not isinstance(latent_dim, int) or latent_dim <= 0:
         raise ConfigError(

@@ -14,8 +14,9 @@ from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor, nn
 
 from gan_manual.errors import ConfigError
+from gan_manual.labels import check_condition
 from gan_manual.nets.conditioning import (DiscriminatorCondition, DiscriminatorHead, GeneratorCondition,
-                                          check_condition, conditional_norms, run)
+                                          conditional_norms, run)
 from gan_manual.nets.latent import code_of
 from gan_manual.nets.norms import maybe_spectral_norm
 from gan_manual.nets.packing import pack as pack_samples

@@ -18,8 +18,9 @@ from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor, nn
 from torch.nn import functional as F
 
+from gan_manual.labels import check_condition
 from gan_manual.nets.conditioning import (ConditionalBatchNorm, DiscriminatorCondition, DiscriminatorHead,
-                                          GeneratorCondition, apply, check_condition)
+                                          GeneratorCondition, apply)
 from gan_manual.nets.norms import maybe_spectral_norm
 from gan_manual.nets.packing import pack as pack_samples
 from gan_manual.nets.sizes import doublings

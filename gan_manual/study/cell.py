@@ -123,7 +123,7 @@ def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:
     evaluate = next((cb for cb in cli.trainer.callbacks if isinstance(cb, Evaluate)), None)
     if evaluate is not None:
         figures = {name: float(value) for name, value in evaluate.evaluate(model).items()}
-    labels = model.draw_labels(num_samples, seed=0)
+    labels = model.label_prior.draw(num_samples, seed=0)
     samples = model.generate(num_samples, seed=0, labels=labels)
     # 2-D points are drawn over real ones; images speak for themselves.
     real = cli.datamodule.reference_samples("train", num_samples) if samples.dim() == 2 else None
