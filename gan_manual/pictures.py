@@ -1,5 +1,5 @@
-"""Pictures of samples, as ``(3, H, W)`` float images in [0, 1]: what the sample callbacks log and save and what
-``python -m gan_manual sample`` writes."""
+"""Pictures of samples, as ``(3, H, W)`` float images in [0, 1]: what the sample callbacks log and save, and what
+``predict``, ``python -m gan_manual sample`` and a study's cells write."""
 
 from typing import Optional
 
@@ -40,11 +40,13 @@ def scatter(points: Tensor, extent: float, size: int = 256, background: Optional
     return image
 
 
-def picture(samples: Tensor) -> Tensor:
-    """What ``sample`` and ``predict`` draw: images -> the first 100 on a 10-column grid; 2D points -> a scatter
-    of all of them."""
+def picture(samples: Tensor, real: Optional[Tensor] = None) -> Tensor:
+    """What ``sample``, ``predict`` and a study's cells draw: images -> the first 100 on a 10-column grid; 2D
+    points -> a scatter of all of them, over the ``real`` points (grey) if given, in a square 10% wider than the
+    real points (else than the samples, and at least [-1.1, 1.1])."""
     if samples.dim() == 4:
         return image_grid(samples[:100], nrow=10)
     if samples.dim() == 2 and samples.shape[1] == 2:
-        return scatter(samples, extent=float(samples.abs().max().clamp(min=1.0)) * 1.1)
+        framed = samples if real is None else real
+        return scatter(samples, extent=float(framed.abs().max().clamp(min=1.0)) * 1.1, background=real)
     raise ConfigError(f"samples of shape {tuple(samples.shape[1:])} are neither images nor 2D points: no picture")

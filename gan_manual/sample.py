@@ -23,13 +23,13 @@ from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 import torch
-from torchvision.utils import save_image
 
+from gan_manual import generation
 from gan_manual import labels as class_labels
 from gan_manual.console import check_writable, fail
 from gan_manual.errors import ConfigError, causes
 from gan_manual.metrics.images import DATASETS, ClassifierMetrics
-from gan_manual.pictures import image_grid, picture
+from gan_manual.pictures import image_grid
 from gan_manual.resume import read_checkpoint
 from gan_manual.system import GAN
 
@@ -147,16 +147,8 @@ def main(argv: Optional[list[str]] = None) -> None:
         labels = model.label_prior.draw(num_samples, args.seed)  # None for an unconditional generator
     samples = model.generate(num_samples, args.seed, args.batch_size, labels)
     out = Path(args.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    torch.save(samples, out / "samples.pt")
-    if args.class_grid is not None:
-        save_image(image_grid(samples, args.class_grid), out / "grid.png")
-    else:
-        save_image(picture(samples), out / "grid.png")
-    written = [out / "samples.pt", out / "grid.png"]
-    if labels is not None:
-        torch.save(labels, out / "labels.pt")
-        written.insert(1, out / "labels.pt")
+    grid = image_grid(samples, args.class_grid) if args.class_grid is not None else None  # a class per row
+    written = generation.write(out, samples, labels, grid)
     if metric is not None:
         figures = metric(samples, labels)
         (out / "scores.json").write_text(json.dumps(figures, indent=1) + "\n")

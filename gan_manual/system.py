@@ -12,7 +12,7 @@ from jsonargparse.typing import NonNegativeInt, OpenUnitInterval, PositiveFloat,
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_manual import labels, sampling
+from gan_manual import generation, labels
 from gan_manual.augment import Augmentation
 from gan_manual.ema import moving_average
 from gan_manual.losses import AuxiliaryClassifierLoss, GANLoss, NonSaturatingLoss
@@ -125,12 +125,12 @@ class GAN(L.LightningModule):
     def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000,
                  labels: Optional[Tensor] = None) -> Tensor:
         """The way to get samples out of a system: ``(num_samples, *data_shape)`` of :attr:`sampling_generator`,
-        float on the CPU, the same for the same ``seed`` and ``batch_size`` on any device (:mod:`.sampling`).
+        float on the CPU, the same for the same ``seed`` and ``batch_size`` on any device (:mod:`.generation`).
         A conditional system makes them of the classes ``labels`` ``(num_samples,)``, by default
         ``label_prior.draw(num_samples, seed)``."""
         if labels is None:
             labels = self.label_prior.draw(num_samples, seed)  # None if unconditional
-        return sampling.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size, self.device,
+        return generation.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size, self.device,
                                  labels)
 
     def _fakes(self, n: int, rng: torch.Generator) -> tuple[Tensor, Optional[Tensor]]:
@@ -285,7 +285,7 @@ class GAN(L.LightningModule):
             labels = batch[1]
         elif self.num_classes:  # one draw for all num_predict samples, each batch takes its indices' labels
             labels = self.label_prior.draw(self.trainer.datamodule.num_predict, torch.initial_seed())[batch[0].cpu()]
-        samples = sampling.draw(self.sampling_generator, self.latent_dim, batch[0].shape[0], self._eval_rng,
+        samples = generation.draw(self.sampling_generator, self.latent_dim, batch[0].shape[0], self._eval_rng,
                                 self.device, labels)
         return samples if labels is None else (samples, labels.cpu())
 

@@ -48,3 +48,20 @@ def test_no_import_cycle():
     for module in graph:
         visit(module, [])
     assert not cycles
+
+
+def test_one_function_writes_finished_samples():
+    """``generation.write``: predict, the sample command and a study's cells all call it, and nothing else saves a
+    tensor named ``samples``."""
+    writers, callers = [], set()
+    for path in PACKAGE.rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            if name in ("torch.save", "save_image") and node.args and ast.unparse(node.args[0]) == "samples":
+                writers.append(path.relative_to(PACKAGE).as_posix())
+            if name == "generation.write":
+                callers.add(path.relative_to(PACKAGE).as_posix())
+    assert writers == ["generation.py"]
+    assert callers == {"callbacks/samples.py", "sample.py", "study/cell.py"}

@@ -9,7 +9,7 @@ import torch
 from lightning.pytorch.utilities import rank_zero_warn
 from torch import Tensor
 
-from gan_manual import sampling
+from gan_manual import generation
 from gan_manual.errors import DivergenceError
 
 
@@ -141,7 +141,7 @@ def unhealthy(system: Any, checkpoint: dict[str, Any], num_samples: int = 4) -> 
     if system.sampling_generator is not system.generator:
         networks["the generator's moving average"] = system.sampling_generator
     for name, network in networks.items():
-        fake = sampling.generate(network, system.latent_dim, num_samples, 0, num_samples, system.device, labels)
+        fake = generation.generate(network, system.latent_dim, num_samples, 0, num_samples, system.device, labels)
         if not torch.isfinite(fake).all():
             return f"{name} gives non-finite samples (largest weight {_largest(network):.3g})"
     was_training = system.discriminator.training

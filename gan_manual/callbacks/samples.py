@@ -14,9 +14,10 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 from torchvision.utils import save_image
 
+from gan_manual import generation
 from gan_manual.console import note
 from gan_manual.errors import require_data_shape
-from gan_manual.pictures import class_rows, image_grid, picture, scatter
+from gan_manual.pictures import class_rows, image_grid, scatter
 
 
 class SampleWriter(L.Callback):
@@ -150,12 +151,9 @@ class PredictionWriter(BasePredictionWriter):
     def write_on_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, predictions: Sequence[Any],
                            batch_indices: Any) -> None:
         samples = torch.cat(self._batches) if self._batches else torch.empty(0)
-        folder = Path(trainer.log_dir or trainer.default_root_dir)
-        folder.mkdir(parents=True, exist_ok=True)
-        name = f"samples_rank{trainer.global_rank}.pt" if trainer.world_size > 1 else "samples.pt"
-        torch.save(samples, folder / name)
-        if self._labels:
-            torch.save(torch.cat(self._labels), folder / name.replace("samples", "labels"))
-        if trainer.is_global_zero and len(samples):
-            save_image(picture(samples), folder / "grid.png")
-        note(f"predict: wrote {folder / name} {tuple(samples.shape)} and {folder / 'grid.png'}")
+        labels = torch.cat(self._labels) if self._labels else None
+        suffix = f"_rank{trainer.global_rank}" if trainer.world_size > 1 else ""
+        drawn = "grid.png" if trainer.is_global_zero and len(samples) else None
+        written = generation.write(Path(trainer.log_dir or trainer.default_root_dir), samples, labels,
+                                   picture_name=drawn, suffix=suffix)
+        note(f"predict: wrote {', '.join(map(str, written))} {tuple(samples.shape)}")

@@ -7,8 +7,7 @@ A cell's folder::
 
     run/version_N/           the run's logs, config.yaml and checkpoints (a resumed cell adds a version)
     output.log               what the run printed
-    samples.pt               {"samples": (S, *data_shape), "labels": (S,) or None, "real": (S, 2) or None}: the
-                             final generator's samples (and real points, for 2-D data)
+    samples.pt, labels.pt    the final generator's samples (S, *data_shape) and, if conditional, their labels (S,)
     samples.png              their picture: the first 100 images on a grid, or the points over the real ones
     hparams/                 TensorBoard HParams: the varied keys and the final figures
     machines.json            the machines the run has trained on (:func:`gan_manual.machine.describe`), each
@@ -34,15 +33,13 @@ from typing import Any, Optional
 
 import torch
 import yaml
-from torch import Tensor
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
-from torchvision.utils import save_image
 
-from gan_manual import machine
+from gan_manual import generation, machine
 from gan_manual.callbacks import Evaluate
 from gan_manual.cli import main
-from gan_manual.pictures import picture, scatter
+from gan_manual.pictures import picture
 from gan_manual.study.report import read_logs
 from gan_manual.study.spec import Cell
 
@@ -127,18 +124,9 @@ def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:
     samples = model.generate(num_samples, seed=0, labels=labels)
     # 2-D points are drawn over real ones; images speak for themselves.
     real = cli.datamodule.reference_samples("train", num_samples) if samples.dim() == 2 else None
-    torch.save({"samples": samples, "labels": labels, "real": real}, cell.folder / "samples.pt")
-    save_image(sample_picture(samples, real), cell.folder / "samples.png")
+    generation.write(cell.folder, samples, labels, picture(samples, real), "samples.png")
     _write_hparams(cell, figures)
     return figures
-
-
-def sample_picture(samples: Tensor, real: Optional[Tensor]) -> Tensor:
-    """The cell's picture ``(3, H, W)``: images -> the first 100 on a grid; 2-D points ``(S, 2)`` -> a scatter over
-    the ``real`` ones (grey), in a square that holds the real data."""
-    if real is None:
-        return picture(samples)
-    return scatter(samples, float(real.abs().max()) * 1.15, background=real)
 
 
 def _write_hparams(cell: Cell, figures: dict[str, float]) -> None:
