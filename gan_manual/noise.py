@@ -19,9 +19,22 @@ from torch import Tensor
 
 
 def fold(*numbers: int) -> int:
-    """A 63-bit seed from a tuple of integers (a hash, so nearby tuples give unrelated streams)."""
+    """A 63-bit seed from a tuple of integers (a hash, so nearby tuples give unrelated streams): the derivation
+    of every new stream."""
     digest = hashlib.blake2b(repr(numbers).encode(), digest_size=8).digest()
     return int.from_bytes(digest, "little") >> 1
+
+
+# The two derivations that came before fold, kept as they are: runs and checkpoints of every config depend on them
+# (the batches' order, the evaluation noise).
+def shuffle_seed(seed: int, epoch: int) -> int:
+    """The seed of epoch ``epoch``'s permutation of the training data, for the data's ``seed``."""
+    return (seed * 1_000_003 + epoch) % 2**63
+
+
+def evaluation_seed(seed: int, rank: int) -> int:
+    """The seed of every evaluation's noise on process ``rank`` of a run seeded with ``seed``."""
+    return (seed + 1_000_003 + rank) % 2**63
 
 
 class Noise:
@@ -45,7 +58,7 @@ class Noise:
     @staticmethod
     def for_evaluation(device: torch.device, rank: int) -> torch.Generator:
         """A generator with the same seed at every evaluation of the run."""
-        return torch.Generator(device).manual_seed((torch.initial_seed() + 1_000_003 + rank) % 2**63)
+        return torch.Generator(device).manual_seed(evaluation_seed(torch.initial_seed(), rank))
 
     @staticmethod
     def global_states(strategy: Strategy) -> Tensor:

@@ -11,6 +11,8 @@ import torch
 from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, DistributedSampler
 
+from gan_manual.noise import shuffle_seed
+
 
 class TensorBatches(Dataset):
     """Indexing with a 1-D index tensor returns a whole batch: ``tuple(t[idx] for t in tensors)``."""
@@ -67,7 +69,7 @@ class SeededBatchSampler(DistributedSampler):
 
     def __iter__(self):
         if self.shuffle:
-            rng = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch) % 2**63)
+            rng = torch.Generator().manual_seed(shuffle_seed(self.seed, self.epoch))
             order = torch.randperm(self.size, generator=rng)
         else:
             order = torch.arange(self.size)
