@@ -44,8 +44,10 @@ from gan_manual.cli import GANCLI, checks
 from gan_manual.cli.messages import user_error
 from gan_manual.console import check_writable, fail, note
 from gan_manual.errors import ConfigError
-from gan_manual.study import executors, plots, report, spec
-from gan_manual.study.cell import arguments, last_error, read_result
+from gan_manual.study import executors, spec
+from gan_manual.study.cell import arguments, last_error
+from gan_manual.study.record import Record
+from gan_manual.study.report import write_report
 from gan_manual.study.spec import Cell, Study
 
 PROGRAM = "python -m gan_manual study"
@@ -85,8 +87,8 @@ def main(argv: list[str]) -> Study:
         check_writable("study.output_dir", study.output_dir)
     except ConfigError as error:
         fail(str(error))
-    results = {cell.name: read_result(cell) or {} for cell in cells}
-    finished = {name for name, result in results.items() if result.get("status") == "done"}
+    records = {cell.name: Record.read(cell) for cell in cells}
+    finished = {name for name, record in records.items() if record is not None and record.done}
     if args.report:
         study.output_dir.mkdir(parents=True, exist_ok=True)
         write_report(study, cells, _command([arg for arg in argv if arg != "--report"]))
@@ -104,7 +106,7 @@ def main(argv: list[str]) -> Study:
     where = f"{study.processes} at once" if args.executor == "local" else "as Ray tasks"
     note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where}, {study.threads} threads each; "
          f"cells in {study.output_dir / 'cells'}")
-    _note_other_machines([results[name] for name in finished], study.threads)
+    _note_other_machines([records[name] for name in finished], study.threads)
     progress = _Progress(len(cells), len(cells) - len(todo))
     if args.executor == "ray":
         executors.run_ray(todo, study.threads, study.samples, tuple(study.metrics), progress, args.address,
@@ -130,11 +132,11 @@ def _configure(study: Study, args: argparse.Namespace) -> Study:
     return replace(study, processes=processes, threads=threads)
 
 
-def _note_other_machines(finished: list[dict[str, Any]], threads: int) -> None:
-    """Says so where the ``finished`` cells' results name another machine than this one (or other threads): a
+def _note_other_machines(finished: list[Record], threads: int) -> None:
+    """Says so where the ``finished`` cells' records name another machine than this one (or other threads): a
     study with a time budget would compare cells that trained at different speeds."""
     here = machine.summary(machine.describe(threads))
-    others = sorted({name for result in finished for name in report.machines(result)} - {here})
+    others = sorted({name for record in finished for name in record.machine_names()} - {here})
     if others:
         note(f"study: finished cells ran on {'; '.join(others)}; this is {here}: their seconds, and the figures of a "
              f"time-bounded run, do not compare with this machine's")
@@ -215,14 +217,14 @@ class _Progress:
         self.total, self.done, self.before, self.failed = total, done, done, 0
         self.start = time.perf_counter()
 
-    def __call__(self, cell: Cell, result: dict[str, Any]) -> None:
+    def __call__(self, cell: Cell, record: Record) -> None:
         self.done += 1
-        self.failed += result["status"] != "done"
+        self.failed += not record.done
         elapsed = time.perf_counter() - self.start
         left = elapsed / (self.done - self.before) * (self.total - self.done)
-        what = "done" if result["status"] == "done" else f"failed: {result['error']}"
+        what = "done" if record.done else f"failed: {record.error}"
         note(f"study: {self.done}/{self.total} done, {self.failed} failed, {_clock(elapsed)} elapsed, ETA "
-             f"{_clock(left)} | {cell.name}: {what} ({result['seconds']:.0f} s)")
+             f"{_clock(left)} | {cell.name}: {what} ({record.seconds:.0f} s)")
 
 
 def _clock(seconds: float) -> str:
@@ -232,40 +234,6 @@ def _clock(seconds: float) -> str:
 
 def _command(argv: list[str]) -> str:
     return " ".join([PROGRAM, *map(shlex.quote, argv)])
-
-
-def write_report(study: Study, cells: list[Cell], command: str) -> int:
-    """results.csv, summary.md and the plots from whatever the cells hold now; returns the cells not done."""
-    names = list(dict.fromkeys(study.metrics))
-    rows, groups, samples = [], {}, {}
-    for cell in cells:
-        result = read_result(cell) or {"status": "unfinished", "seconds": 0.0, "figures": {}}
-        done = result["status"] == "done"
-        kept = result.get("logged") or {}  # a finished cell's record; else (unfinished, or older) its logs
-        logs = kept if kept and set(names) <= set(kept["points"]) else report.read_logs(cell.folder, names)
-        logged = report.curves(logs, study.progress, result["figures"] if done else None)
-        machines = report.machines(result)
-        rows.append({"cell": cell.name, "group": cell.group, **cell.variant, "seed": cell.seed, "resumed": False,
-                     "error": "", **result, **report.cell_figures(study, result, logged),
-                     "machines": machines, "machine": " + ".join(machines)})
-        runs = groups.setdefault(cell.group, [])
-        if not done:  # the curves, like the table, are of finished runs: a cut-off run would cut its band short
-            continue
-        runs.append(logged)
-        if cell.group not in samples and (cell.folder / "samples.png").is_file():
-            samples[cell.group] = cell.folder / "samples.png"
-    out = study.output_dir
-    report.write_csv(study, rows, out / "results.csv")
-    pictures = []
-    if names:
-        plots.plot_curves(groups, names, study.progress, out / "curves.png")
-        plots.plot_finals(rows, report.metric_columns(study), out / "finals.png")
-        pictures += ["curves.png", "finals.png"]
-    if samples:
-        plots.plot_samples(samples, out / "samples.png")
-        pictures.append("samples.png")
-    report.write_summary(study, rows, command, out / "summary.md", pictures)
-    return sum(row["status"] != "done" for row in rows)
 
 
 __all__ = ["check_metrics", "main", "validate", "write_report"]

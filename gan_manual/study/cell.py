@@ -29,7 +29,7 @@ import sys
 import time
 import traceback
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 import yaml
@@ -40,10 +40,10 @@ from gan_manual import generation, machine
 from gan_manual.callbacks import Evaluate
 from gan_manual.cli import main
 from gan_manual.pictures import picture
+from gan_manual.study.record import Record, write_json
 from gan_manual.study.report import read_logs
 from gan_manual.study.spec import Cell
 
-RESULT = "result.json"
 MACHINES = "machines.json"
 LOGGER = "lightning.pytorch.loggers.TensorBoardLogger"
 
@@ -58,13 +58,7 @@ def arguments(cell: Cell) -> list[str]:
     return args + [f"--seed_everything={cell.seed}", f"--trainer.logger={json.dumps(logger)}"]
 
 
-def read_result(cell: Cell) -> Optional[dict[str, Any]]:
-    """The cell's ``result.json``, or None if it has not finished."""
-    path = cell.folder / RESULT
-    return json.loads(path.read_text()) if path.is_file() else None
-
-
-def run(cell: Cell, threads: int, num_samples: int, metrics: tuple[str, ...]) -> dict[str, Any]:
+def run(cell: Cell, threads: int, num_samples: int, metrics: tuple[str, ...]) -> Record:
     """Trains ``cell`` with ``threads`` torch threads (resuming from its last.ckpt if there is one) and returns
     what it writes to ``result.json``, which keeps the ``metrics`` logged over training. Everything the run prints
     goes to ``output.log``."""
@@ -75,25 +69,23 @@ def run(cell: Cell, threads: int, num_samples: int, metrics: tuple[str, ...]) ->
     resumed = any((cell.folder / "run").rglob("last.ckpt"))
     machines = _attempted_on(cell, resumed, machine.describe(threads))
     start = time.perf_counter()
-    result: dict[str, Any] = {"cell": cell.name, **cell.variant, "seed": cell.seed, "status": "failed",
-                              "error": "", "seconds": 0.0, "resumed": resumed, "figures": {}, "logged": None,
-                              "machine": machines[-1], "machines": machines}
+    record = Record.of(cell, status="failed", resumed=resumed, machine=machines[-1], machines=machines)
     with _output_to(cell.folder / "output.log") as log:
         try:
             cli = main(["fit", *arguments(cell), "--ckpt_path=last"])
-            result["figures"] = _finish(cli, cell, num_samples)
-            result["logged"] = read_logs(cell.folder, list(metrics))
-            result["status"] = "done"
+            record.figures = _finish(cli, cell, num_samples)
+            record.logged = read_logs(cell.folder, list(metrics))
+            record.status = "done"
         except SystemExit as exit:  # the CLI said why in one line, "error: ..."
             log.flush()
-            result["error"] = last_error((cell.folder / "output.log").read_text(errors="replace")) or (
+            record.error = last_error((cell.folder / "output.log").read_text(errors="replace")) or (
                 f"exit code {exit.code}")
         except Exception as error:  # a bug: its traceback goes to output.log, its last line to the results
             traceback.print_exc()
-            result["error"] = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}"
-    result["seconds"] = round(time.perf_counter() - start, 1)
-    _write_json(cell.folder / RESULT, result)
-    return result
+            record.error = f"{type(error).__name__}: {str(error).strip().splitlines()[0] if str(error) else ''}"
+    record.seconds = round(time.perf_counter() - start, 1)
+    record.write(cell.folder)
+    return record
 
 
 def _attempted_on(cell: Cell, resumed: bool, here: dict[str, Any]) -> list[dict[str, Any]]:
@@ -102,15 +94,8 @@ def _attempted_on(cell: Cell, resumed: bool, here: dict[str, Any]) -> list[dict[
     path = cell.folder / MACHINES
     earlier = json.loads(path.read_text()) if resumed and path.is_file() else []
     machines = [m for m in earlier if m != here] + [here]
-    _write_json(path, machines)
+    write_json(path, machines)
     return machines
-
-
-def _write_json(path: Path, value: Any) -> None:
-    """Whole or absent, even if the study is killed while it writes."""
-    temporary = path.with_name(f"{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=1))
-    temporary.replace(path)
 
 
 def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:

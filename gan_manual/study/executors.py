@@ -12,9 +12,10 @@ from typing import Any, Optional
 
 from gan_manual.errors import ConfigError
 from gan_manual.study import cell as cells
+from gan_manual.study.record import Record
 from gan_manual.study.spec import Cell
 
-Report = Callable[[Cell, dict[str, Any]], None]
+Report = Callable[[Cell, Record], None]
 
 
 def run_local(todo: list[Cell], processes: int, threads: int, num_samples: int, metrics: tuple[str, ...],
@@ -79,12 +80,10 @@ def _ray_error(ray: Any, ref: Any) -> Optional[BaseException]:
     return None
 
 
-def _result(cell: Cell, exception: Callable[[], Optional[BaseException]], result: Callable[[], Any]) -> dict:
-    """The cell's result, or a failed one when its process died before writing it (killed, out of memory)."""
+def _result(cell: Cell, exception: Callable[[], Optional[BaseException]], result: Callable[[], Any]) -> Record:
+    """The cell's record, or a failed one when its process died before writing it (killed, out of memory)."""
     error = exception()
     if error is None:
         return result()
     reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return {"cell": cell.name, **cell.variant, "seed": cell.seed, "status": "failed",
-            "error": f"the cell's process died: {reason}", "seconds": 0.0, "resumed": False, "figures": {},
-            "logged": None}
+    return Record.of(cell, status="failed", error=f"the cell's process died: {reason}")

@@ -11,7 +11,8 @@ matplotlib.use("Agg")  # files only: no display needed, none opened
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from gan_manual.study.report import Curve  # noqa: E402
+#: A metric over training: (epochs completed or seconds of training, value), in order.
+Curve = list[tuple[float, float]]
 
 
 def plot_curves(groups: dict[str, list[dict[str, Curve]]], metrics: list[str], progress: str, path: Path) -> None:

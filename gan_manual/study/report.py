@@ -1,6 +1,7 @@
-"""What a study writes from its cells' results: ``results.csv`` (a row per cell) and ``summary.md`` (a row per
-variant: mean ± std over seeds, the range, the best mean of each column in bold), and the curves the plots draw,
-from what each finished cell kept of its TensorBoard logs (or from the logs themselves)."""
+"""What a study writes from its cells' records: ``results.csv`` (a row per cell), ``summary.md`` (a row per
+variant: mean ± std over seeds, the range, the best mean of each column in bold) and the plots
+(:func:`write_report`), with the curves they draw from what each finished cell kept of its TensorBoard logs (or
+from the logs themselves)."""
 
 import csv
 import math
@@ -10,10 +11,10 @@ from typing import Any, Optional
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from gan_manual import machine
-from gan_manual.study.spec import Study
-
-Curve = list[tuple[float, float]]  # (epochs completed or seconds of training, value), in order
+from gan_manual.study import plots
+from gan_manual.study.plots import Curve
+from gan_manual.study.record import Record
+from gan_manual.study.spec import Cell, Study
 
 
 def read_logs(folder: Path, names: list[str]) -> dict[str, Any]:
@@ -57,13 +58,13 @@ def curves(logs: dict[str, Any], progress: str, final: Optional[dict[str, float]
     return logged
 
 
-def cell_figures(study: Study, result: dict[str, Any], logged: dict[str, Curve]) -> dict[str, float]:
+def cell_figures(study: Study, record: Record, logged: dict[str, Curve]) -> dict[str, float]:
     """A cell's reported figures: each metric's final value (the study's evaluation of the final generator, else
     the last logged value) and, for ``study.best``, ``best_<name>``: the best value logged or final."""
     figures = {}
     for name in study.metrics:
         values = [value for _, value in logged.get(name, [])]
-        final = result.get("figures", {}).get(name, values[-1] if values else math.nan)
+        final = record.figures.get(name, values[-1] if values else math.nan)
         figures[name] = final
         if name in study.best:
             pick = max if study.metrics[name] == "max" else min
@@ -130,14 +131,6 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
     path.write_text("\n".join(lines) + "\n")
 
 
-def machines(result: dict[str, Any]) -> list[str]:
-    """One line (:func:`gan_manual.machine.summary`) per machine a cell's run trained on: several where it was
-    resumed on another; from a record with ``machine`` alone (written before ``machines``) that one; none from a
-    record older still."""
-    records = result.get("machines") or ([result["machine"]] if result.get("machine") else [])
-    return list(dict.fromkeys(machine.summary(record) for record in records))
-
-
 def _machines(rows: list[dict[str, Any]]) -> list[str]:
     """The machine the finished cells ran on, as the summary's paragraph; several are flagged, since seconds (and
     what a time budget buys) compare only between cells of one machine."""
@@ -195,3 +188,36 @@ def _missing(value: Any) -> bool:
 
 def _csv_value(value: Any) -> Any:
     return f"{value:.6g}" if isinstance(value, float) else value
+
+
+def write_report(study: Study, cells: list[Cell], command: str) -> int:
+    """``results.csv``, ``summary.md`` and the plots in ``study.output_dir`` from whatever the cells hold now (a
+    cell with no record is unfinished); returns the number of cells not done."""
+    names = list(dict.fromkeys(study.metrics))
+    rows, groups, samples = [], {}, {}
+    for cell in cells:
+        record = Record.read(cell) or Record.of(cell)
+        kept = record.logged or {}  # a finished cell's record; else (unfinished, or older) its logs
+        logs = kept if kept and set(names) <= set(kept["points"]) else read_logs(cell.folder, names)
+        logged = curves(logs, study.progress, record.figures if record.done else None)
+        machines = record.machine_names()
+        rows.append({**record.to_json(), "group": cell.group, **cell_figures(study, record, logged),
+                     "machines": machines, "machine": " + ".join(machines)})
+        runs = groups.setdefault(cell.group, [])
+        if not record.done:  # the curves, like the table, are of finished runs: a cut-off run would cut its band short
+            continue
+        runs.append(logged)
+        if cell.group not in samples and (cell.folder / "samples.png").is_file():
+            samples[cell.group] = cell.folder / "samples.png"
+    out = study.output_dir
+    write_csv(study, rows, out / "results.csv")
+    pictures = []
+    if names:
+        plots.plot_curves(groups, names, study.progress, out / "curves.png")
+        plots.plot_finals(rows, metric_columns(study), out / "finals.png")
+        pictures += ["curves.png", "finals.png"]
+    if samples:
+        plots.plot_samples(samples, out / "samples.png")
+        pictures.append("samples.png")
+    write_summary(study, rows, command, out / "summary.md", pictures)
+    return sum(row["status"] != "done" for row in rows)
