@@ -91,8 +91,9 @@ def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out
         sys.exit(f"error: --precision: the bare loop runs 32-true or bf16-mixed, not {cli.trainer.precision}")
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cli.trainer.precision == "bf16-mixed")
     g, d, loss, penalty = model.generator, model.discriminator, model.loss, model.penalty
-    g_opt, d_opt = model.g_optimizer(g.parameters()), model.d_optimizer(d.parameters())
-    clip = model.clip_norms
+    g_opt, d_opt = (model.optimization.optimizers[name](net.parameters()) for name, net in
+                    (("generator", g), ("discriminator", d)))
+    clip = model.optimization.clip_norms
     images = MNIST(root, train=True, download=False).data.unsqueeze(1)
     rng = torch.Generator().manual_seed(0)
     order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))

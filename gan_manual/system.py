@@ -16,8 +16,9 @@ from gan_manual import generation, labels
 from gan_manual.augment import Augmentation
 from gan_manual.ema import moving_average
 from gan_manual.losses import AuxiliaryClassifierLoss, GANLoss, NonSaturatingLoss
-from gan_manual.nets.conditioning import scores_of
+from gan_manual.nets.conditioning import critic, judge, scores_of
 from gan_manual.noise import Noise
+from gan_manual.optimization import NETWORKS, Optimization
 from gan_manual.penalties import Penalty
 from gan_manual.rolling import BatchLogs
 from gan_manual.schedule import Order, Schedule
@@ -54,9 +55,6 @@ class GAN(L.LightningModule):
             (0.999 is common); :meth:`generate` (evaluation, pictures, ``predict``, ``sample``) then uses it.
     """
 
-    #: The network each optimizer steps, in the order of configure_optimizers: the one place that says so.
-    NETWORKS = ("generator", "discriminator")
-
     def __init__(
         self,
         generator: nn.Module,
@@ -91,12 +89,10 @@ class GAN(L.LightningModule):
         self.class_loss = class_loss
         self.penalty = penalty
         self.augment = augment
-        self.g_optimizer, self.d_optimizer = g_optimizer, d_optimizer
-        self.g_scheduler, self.d_scheduler = g_scheduler, d_scheduler
-        self.scheduler_interval = scheduler_interval
+        self.optimization = Optimization({"generator": g_optimizer, "discriminator": d_optimizer},
+                                         {"generator": g_scheduler, "discriminator": d_scheduler}, scheduler_interval,
+                                         {"generator": g_clip_norm, "discriminator": d_clip_norm}, d_weight_clip)
         self.schedule = Schedule(d_steps_per_g_step, d_warmup_batches, order, reuse_batch)
-        self.clip_norms = {"generator": g_clip_norm, "discriminator": d_clip_norm}
-        self.d_weight_clip = d_weight_clip
         self._logs = BatchLogs(rolling_window)
         self.rolling = self._logs.rolling  # a module of the system's own: the windows are in the state_dict
         self.generator_ema = None if g_ema_decay is None else moving_average(generator, g_ema_decay)
@@ -130,8 +126,8 @@ class GAN(L.LightningModule):
         ``label_prior.draw(num_samples, seed)``."""
         if labels is None:
             labels = self.label_prior.draw(num_samples, seed)  # None if unconditional
-        return generation.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size, self.device,
-                                 labels)
+        return generation.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size,
+                                   self.device, labels)
 
     def _fakes(self, n: int, rng: torch.Generator) -> tuple[Tensor, Optional[Tensor]]:
         """``n`` samples of G (never the average) from noise drawn on the device, and their labels (None if
@@ -140,17 +136,6 @@ class GAN(L.LightningModule):
         labels = self.label_prior.sample(n, rng)
         return (self.generator(z), None) if labels is None else (self.generator(z, labels), labels)
 
-    def _judge(self, x: Tensor, labels: Optional[Tensor]) -> Tensor | tuple[Tensor, Tensor]:
-        """D's output on ``x`` (given the labels if conditional): scores ``(B,)``, or ``(scores, class_logits)``."""
-        return self.discriminator(x) if labels is None else self.discriminator(x, labels)
-
-    def _critic(self, labels: Optional[Tensor]) -> Any:
-        """D as a function of its input alone, ``x -> scores (B,)``, for a penalty: given ``labels`` if conditional
-        (the real ones: a penalty's points are real, or interpolates taken as real's class)."""
-        if labels is None:
-            return self.discriminator
-        return lambda x: scores_of(self.discriminator(x, labels))
-
     def _seen(self, x: Tensor, rng: torch.Generator) -> Tensor:
         """What D sees of images ``x`` in training: ``x``, augmented if an augmentation is set."""
         return x if self.augment is None else self.augment(x, rng)
@@ -158,28 +143,27 @@ class GAN(L.LightningModule):
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         real, labels = batch[0], (batch[1] if self.num_classes else None)
         rng = self.noise.for_batch(self.global_rank, self.batches_trained)
-        optimizers = dict(zip(self.NETWORKS, self.optimizers()))
+        optimizers = dict(zip(NETWORKS.values(), self.optimizers()))  # "g", "d": the schedule's names
         logs: dict[str, Tensor] = {}  # with several D steps on one batch, the last one's values are kept
         for network in self.schedule.steps(self.batches_trained):
             if network == "d":
-                logs.update(self._discriminator_step(real, labels, optimizers["discriminator"], rng))
+                logs.update(self._discriminator_step(real, labels, optimizers["d"], rng))
             else:
-                logs.update(self._generator_step(real.shape[0], optimizers["generator"], rng))
+                logs.update(self._generator_step(real.shape[0], optimizers["g"], rng))
         # Lightning writes step metrics every log_every_n_steps batches (its step axis counts batches); self.log
         # costs more than a small GAN's step, so it is called on those batches only.
         written = self._logs.add(logs, write=(self.batches_trained + 1) % self.trainer.log_every_n_steps == 0)
         if written:
             self.log_dict({f"train/{k}": v for k, v in written.items()}, on_step=True, on_epoch=False, prog_bar=True)
         self.batches_trained += 1
-        if self.scheduler_interval == "batch":
-            self._step_schedulers()
+        self.optimization.step_schedulers(self.trainer, "batch")
 
     def _discriminator_step(self, real: Tensor, labels: Optional[Tensor], opt: Any,
                             rng: torch.Generator) -> dict[str, Tensor]:
         with torch.no_grad():
             fake, fake_labels = self._fakes(real.shape[0], rng)
         real, fake = self._seen(real, rng), self._seen(fake, rng)
-        real_out, fake_out = self._judge(real, labels), self._judge(fake, fake_labels)
+        real_out, fake_out = judge(self.discriminator, real, labels), judge(self.discriminator, fake, fake_labels)
         real_scores, fake_scores = scores_of(real_out), scores_of(fake_out)
         loss = self.loss.d_loss(real_scores, fake_scores)
         logs = {"d_loss": loss.detach(), "d_real": real_scores.detach().mean(),
@@ -190,23 +174,21 @@ class GAN(L.LightningModule):
             logs["d_class_loss"] = class_loss.detach()
         every = getattr(self.penalty, "every", 1)  # a penalty of one's own may not have it (Penalty does)
         if self.penalty is not None and self.batches_trained % every == 0:
-            penalty = self.penalty(self._critic(labels), real, fake, rng)
+            # The real labels: a penalty's points are real, or interpolates taken as real's class.
+            penalty = self.penalty(critic(self.discriminator, labels), real, fake, rng)
             loss = loss + self.penalty.weight * every * penalty
             logs["d_penalty"] = penalty.detach()
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         opt.step()  # clipping, if any, in on_before_optimizer_step
-        if self.d_weight_clip is not None:
-            with torch.no_grad():
-                for p in self.discriminator.parameters():
-                    p.clamp_(-self.d_weight_clip, self.d_weight_clip)
+        self.optimization.clamp_weights(self.discriminator)
         return logs
 
     def _generator_step(self, batch_size: int, opt: Any, rng: torch.Generator) -> dict[str, Tensor]:
         # D's weights need no gradient here: skipping them saves a third of D's backward pass.
         self.discriminator.requires_grad_(False)
         fake, labels = self._fakes(batch_size, rng)
-        out = self._judge(self._seen(fake, rng), labels)
+        out = judge(self.discriminator, self._seen(fake, rng), labels)
         loss = self.loss.g_loss(scores_of(out))
         logs = {"g_loss": loss.detach()}
         if self.class_loss is not None:
@@ -221,20 +203,8 @@ class GAN(L.LightningModule):
             self.generator_ema.update_parameters(self.generator)
         return logs
 
-    def network_of(self, optimizer: torch.optim.Optimizer) -> str:
-        """``generator`` or ``discriminator``: the network whose weights ``optimizer`` steps."""
-        return self.NETWORKS[self.trainer.optimizers.index(optimizer)]
-
     def on_before_optimizer_step(self, optimizer: torch.optim.Optimizer) -> None:
-        # Called inside opt.step(), after the precision plugin unscaled the gradients (16-mixed): clipping the
-        # scaled gradients before opt.step() would clip at clip_norm * loss scale, that is, not at all.
-        clip_norm = self.clip_norms[self.network_of(optimizer)]
-        if clip_norm is not None:
-            self.clip_gradients(optimizer, gradient_clip_val=clip_norm, gradient_clip_algorithm="norm")
-
-    def _step_schedulers(self) -> None:
-        for config in self.trainer.lr_scheduler_configs:
-            config.scheduler.step()
+        self.optimization.clip_gradients(self, optimizer)
 
     def setup(self, stage: str) -> None:
         # Before a checkpoint is restored (which puts back the same values): the training labels' distribution.
@@ -249,8 +219,7 @@ class GAN(L.LightningModule):
     def on_train_epoch_end(self) -> None:
         means = self._logs.epoch.pop()
         self.log_dict({f"train/{k}_epoch": v for k, v in means.items()}, on_epoch=True, sync_dist=True)
-        if self.scheduler_interval == "epoch":
-            self._step_schedulers()
+        self.optimization.step_schedulers(self.trainer, "epoch")
 
     def validation_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         self._evaluate(batch, "val")
@@ -267,8 +236,8 @@ class GAN(L.LightningModule):
         """D's view of held-out real data against fresh fakes; D(real) drifting from train is D overfitting. With
         ACGAN's head, also its accuracy on the held-out reals (``d_class_accuracy``)."""
         real, labels = batch[0], (batch[1] if self.num_classes else None)
-        real_out = self._judge(real, labels)
-        fake_out = self._judge(*self._fakes(real.shape[0], self._eval_rng))
+        real_out = judge(self.discriminator, real, labels)
+        fake_out = judge(self.discriminator, *self._fakes(real.shape[0], self._eval_rng))
         real_scores, fake_scores = scores_of(real_out), scores_of(fake_out)
         metrics = {"d_loss": self.loss.d_loss(real_scores, fake_scores), "g_loss": self.loss.g_loss(fake_scores),
                    "d_real": real_scores.mean(), "d_fake": fake_scores.mean()}
@@ -293,17 +262,7 @@ class GAN(L.LightningModule):
         self._eval_rng = torch.Generator().manual_seed(torch.initial_seed())
 
     def configure_optimizers(self) -> Any:
-        """One optimizer per network, in :attr:`NETWORKS`' order; schedulers are named ``lr-g``/``lr-d``."""
-        g_opt = self.g_optimizer(self.generator.parameters())
-        d_opt = self.d_optimizer(self.discriminator.parameters())
-        interval = "step" if self.scheduler_interval == "batch" else "epoch"
-        schedulers = [
-            # "interval" tells LearningRateMonitor when to log; the system steps the schedulers itself.
-            {"scheduler": build(opt), "name": name, "interval": interval}
-            for build, opt, name in ((self.g_scheduler, g_opt, "lr-g"), (self.d_scheduler, d_opt, "lr-d"))
-            if build is not None
-        ]
-        return [g_opt, d_opt], schedulers
+        return self.optimization.configure({"generator": self.generator, "discriminator": self.discriminator})
 
     def on_save_checkpoint(self, checkpoint: dict[str, Any]) -> None:
         # Called on every process (Lightning gathers before rank 0 writes), so the collective in it is safe.

@@ -11,6 +11,8 @@ from torch import Tensor
 
 from gan_manual import generation
 from gan_manual.errors import DivergenceError
+from gan_manual.nets.conditioning import judge
+from gan_manual.optimization import network_of
 
 
 class DivergenceGuard(L.Callback):
@@ -55,7 +57,7 @@ class DivergenceGuard(L.Callback):
             return
         loss, self._loss = self._loss, None
         problem = None
-        network = pl_module.network_of(optimizer)
+        network = network_of(trainer.optimizers, optimizer)
         if loss is not None and not torch.isfinite(loss).all():
             problem = f"{network} loss is {loss.float().sum().item()}"
         elif self.check_gradients:
@@ -147,8 +149,7 @@ def unhealthy(system: Any, checkpoint: dict[str, Any], num_samples: int = 4) -> 
     was_training = system.discriminator.training
     system.discriminator.eval()
     try:
-        fake = fake.to(system.device)
-        out = system.discriminator(fake) if labels is None else system.discriminator(fake, labels.to(system.device))
+        out = judge(system.discriminator, fake.to(system.device), None if labels is None else labels.to(system.device))
     finally:
         system.discriminator.train(was_training)
     if not all(torch.isfinite(t).all() for _, t in _tensors(out, "")):

@@ -16,6 +16,7 @@ from gan_manual import labels, machine, yamlfile
 from gan_manual.console import check_writable, note
 from gan_manual.errors import ConfigError
 from gan_manual.nets.contract import check_networks
+from gan_manual.optimization import NETWORKS
 from gan_manual.system import GAN
 
 
@@ -82,12 +83,12 @@ def check_model(model: GAN, datamodule: Optional[L.LightningDataModule], fitting
         labels.check("data.predict_labels", wanted, model.num_classes)
     if not fitting:
         return
-    for network, prefix in (("generator", "g"), ("discriminator", "d")):
-        optimizer = _build(f"model.{prefix}_optimizer", getattr(model, f"{prefix}_optimizer"),
+    for network, short in NETWORKS.items():
+        optimizer = _build(f"model.{short}_optimizer", model.optimization.optimizers[network],
                            getattr(model, network).parameters())
-        scheduler = getattr(model, f"{prefix}_scheduler")
+        scheduler = model.optimization.schedulers[network]
         if scheduler is not None:
-            _build(f"model.{prefix}_scheduler", scheduler, optimizer)
+            _build(f"model.{short}_scheduler", scheduler, optimizer)
 
 
 def _build(key: str, build: Any, argument: Any) -> Any:

@@ -15,6 +15,7 @@ links ``num_classes`` from the datamodule. With ``condition`` unset a network is
 same layers, in the same order, so the same initial weights for a seed).
 """
 
+from collections.abc import Callable
 from typing import Literal, Optional
 
 from torch import Tensor, nn
@@ -99,6 +100,19 @@ class DiscriminatorHead(nn.Module):
         if self.condition == "projection":
             return scores + self.projection(features, y)
         return scores, self.classes(features)
+
+
+def judge(discriminator: nn.Module, x: Tensor, labels: Optional[Tensor]) -> Tensor | tuple[Tensor, Tensor]:
+    """D's output on ``x`` (given the ``labels`` if conditional): scores ``(B,)``, or ``(scores, class_logits)``."""
+    return discriminator(x) if labels is None else discriminator(x, labels)
+
+
+def critic(discriminator: nn.Module, labels: Optional[Tensor]) -> Callable[[Tensor], Tensor]:
+    """D as a function of its input alone, ``x -> scores (B,)`` (what a penalty differentiates), given ``labels``
+    if conditional."""
+    if labels is None:
+        return discriminator
+    return lambda x: scores_of(discriminator(x, labels))
 
 
 def scores_of(output: Tensor | tuple[Tensor, Tensor]) -> Tensor:
