@@ -1,8 +1,9 @@
 """An exponential moving average of G's weights (as in ProGAN, BigGAN, StyleGAN), sampled from instead of G."""
 
-import torch
 from torch import Tensor, nn
 from torch.optim.swa_utils import AveragedModel
+
+from gan_manual import compat
 
 
 def moving_average(generator: nn.Module, decay: float) -> AveragedModel:
@@ -13,7 +14,7 @@ def moving_average(generator: nn.Module, decay: float) -> AveragedModel:
 
     def average(averaged: list[Tensor], current: list[Tensor], num_averaged: Tensor) -> None:
         n = float(num_averaged)
-        torch._foreach_lerp_(averaged, current, 1.0 - min(decay, (1.0 + n) / (10.0 + n)))
+        compat.lerp_(averaged, current, 1.0 - min(decay, (1.0 + n) / (10.0 + n)))
 
     ema = AveragedModel(generator, multi_avg_fn=average, use_buffers=False)
     return ema.requires_grad_(False)

@@ -2,6 +2,7 @@
 or round a longer loop), so each file can be read with only what it imports in mind."""
 
 import ast
+import importlib
 from pathlib import Path
 
 import gan_manual
@@ -65,3 +66,37 @@ def test_one_function_writes_finished_samples():
                 callers.add(path.relative_to(PACKAGE).as_posix())
     assert writers == ["generation.py"]
     assert callers == {"callbacks/samples.py", "sample.py", "study/cell.py"}
+
+
+FOREIGN = ("lightning", "torch", "torchvision")
+
+
+def _foreign(owner: type) -> bool:
+    return owner.__module__.split(".")[0] in FOREIGN
+
+
+def test_only_compat_touches_a_private_name_of_lightning_torch_or_torchvision():
+    """A private method overridden or called (``def _x``, ``self._x``, ``super()._x`` where a Lightning, torch or
+    torchvision class defines ``_x``) or a private module attribute read (``torch._x``): only in compat.py."""
+    touched = []
+    for path in PACKAGE.rglob("*.py"):
+        name = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts).removesuffix(".__init__")
+        if name == "gan_manual.compat":
+            continue
+        module, tree = importlib.import_module(name), ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__")
+                    and ast.unparse(node.value).split(".")[0] in FOREIGN):
+                touched.append(f"{name}: {ast.unparse(node)}")
+        for node in ast.walk(tree):
+            cls = getattr(module, node.name, None) if isinstance(node, ast.ClassDef) else None
+            if not isinstance(cls, type):
+                continue
+            used = {f.name for f in node.body if isinstance(f, ast.FunctionDef)}
+            used |= {a.attr for a in ast.walk(node) if isinstance(a, ast.Attribute)
+                     and ast.unparse(a.value) in ("self", "super()")}
+            for attr in sorted(a for a in used if a.startswith("_") and not a.startswith("__")):
+                owner = next((c for c in cls.__mro__[1:] if attr in vars(c)), None)
+                if owner is not None and _foreign(owner):
+                    touched.append(f"{name}.{cls.__name__}: {attr} of {owner.__module__}.{owner.__name__}")
+    assert not touched

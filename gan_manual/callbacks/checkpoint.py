@@ -9,15 +9,15 @@ from typing import Any, Literal, Optional
 
 import lightning as L
 from jsonargparse.typing import NonNegativeInt, PositiveInt
-from lightning.pytorch.callbacks import ModelCheckpoint
 
+from gan_manual import compat
 from gan_manual.console import note
 from gan_manual.errors import Interrupted
 
 SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
-class ResumeCheckpoint(ModelCheckpoint):
+class ResumeCheckpoint(compat.HookedModelCheckpoint):
     """Lightning's ModelCheckpoint that also rewrites ``last.ckpt`` every ``every_n_batches`` training batches.
 
     ModelCheckpoint's ``every_n_train_steps`` counts ``trainer.global_step``, which a GAN advances once per
@@ -115,20 +115,18 @@ class ResumeCheckpoint(ModelCheckpoint):
                 self._stop(trainer)
 
     # Lightning 2.6 writes last.ckpt at an epoch's end only when a top-k checkpoint was written too; with
-    # save_top_k=0 (no GAN loss measures quality) it never would. These write it at the end of every epoch, through
-    # ModelCheckpoint's private helpers (_should_save_on_train_epoch_end, _save_last_checkpoint...): they exist
-    # in Lightning 2.4 to 2.6, and setup.cfg pins lightning<2.7.
+    # save_top_k=0 (no GAN loss measures quality) it never would. These write it at the end of every epoch.
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_train_epoch_end(trainer, pl_module)
-        if self._should_save_on_train_epoch_end(trainer):
+        if self.saves_on_train_epoch_end(trainer):
             self._save_last(trainer)
             if self._stopping(trainer):
                 self._stop(trainer)
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         super().on_validation_end(trainer, pl_module)
-        if not self._should_save_on_train_epoch_end(trainer) and not trainer.sanity_checking:
+        if not self.saves_on_train_epoch_end(trainer) and not trainer.sanity_checking:
             self._save_last(trainer)
             if self._stopping(trainer):
                 self._stop(trainer)
@@ -138,9 +136,8 @@ class ResumeCheckpoint(ModelCheckpoint):
             super().on_train_end(trainer, pl_module)
 
     def _save_last(self, trainer: L.Trainer) -> None:
-        if not self._should_skip_saving_checkpoint(trainer):  # skips a second save at the same step
-            self._writing = True
-            try:
-                self._save_last_checkpoint(trainer, self._monitor_candidates(trainer))
-            finally:
-                self._writing = False
+        self._writing = True
+        try:
+            self.save_last_now(trainer)
+        finally:
+            self._writing = False

@@ -16,10 +16,10 @@ from typing import Any, NoReturn, Optional
 
 import lightning as L
 import yaml
-from lightning.pytorch.cli import ArgsType, LightningArgumentParser, LightningCLI
+from lightning.pytorch.cli import ArgsType, LightningArgumentParser
 from lightning.pytorch.utilities import rank_zero_info
 
-from gan_manual import resume, sample
+from gan_manual import compat, resume, sample
 from gan_manual.callbacks.guard import DivergenceGuard
 from gan_manual.callbacks.samples import PredictionWriter
 from gan_manual.checkpoint_io import remove_stale
@@ -62,7 +62,7 @@ class _Parser(LightningArgumentParser):
         fail(one_line(message))
 
 
-class GANCLI(LightningCLI):
+class GANCLI(compat.HookedLightningCLI):
     """The CLI of every gan_manual run: ``fit``, ``validate``, ``test``, ``predict``."""
 
     def __init__(self, args: ArgsType = None, run: bool = True) -> None:
@@ -110,8 +110,7 @@ class GANCLI(LightningCLI):
         subcommand = self.config.get("subcommand")
         normalize.normalize(self.config[subcommand] if subcommand else self.config)  # run=False: no subcommand
 
-    # Overrides a private LightningCLI method (2.4 to 2.6; setup.cfg pins lightning<2.7, so it cannot move away).
-    def _parse_ckpt_path(self) -> None:
+    def parse_ckpt_path(self) -> None:
         """Replaces Lightning's version, which overwrites the model's config with the checkpoint's, silently.
 
         Here ``ckpt_path: last`` means the newest ``last.ckpt`` of this config's runs (Lightning's would look in
@@ -147,13 +146,10 @@ class GANCLI(LightningCLI):
         dumped = yaml.safe_load(self.parser.dump(self.config, skip_link_targets=False))
         resume.report_differences(self._checkpoint, dumped[subcommand], path, subcommand)
 
-    # Overrides a private LightningCLI method (2.4 to 2.6, pinned): Lightning's instantiator writes the linked
-    # data_shape into the dump's init_args, which the dump leaves out for a network with no other argument.
-    def _dump_config(self) -> None:
-        fresh = not hasattr(self, "config_dump")
-        super()._dump_config()
-        if fresh:
-            _give_init_args(self.config_dump)
+    def after_dump_config(self, dump: dict[str, Any]) -> None:
+        # Lightning's instantiator writes the linked data_shape into the dump's init_args, which the dump leaves
+        # out for a network with no other argument.
+        _give_init_args(dump)
 
     def before_instantiate_classes(self) -> None:
         subcommand = self.config.get("subcommand")

@@ -10,19 +10,10 @@ from torch import Tensor
 from torchvision import datasets
 from torchvision.datasets.utils import check_integrity
 
+from gan_manual.compat import UnverifiedCIFAR10
 from gan_manual.data.clusters import KMeansLabels
 from gan_manual.data.downloaded import DownloadedDataModule
 from gan_manual.errors import ConfigError
-
-
-class _Unverified(datasets.CIFAR10):
-    """torchvision's reader without its MD5 checks, for copies rebuilt in the same layout."""
-
-    def _check_integrity(self) -> bool:
-        return True
-
-    def _load_meta(self) -> None:  # only the class names, which nothing here uses
-        pass
 
 
 class CIFAR10DataModule(DownloadedDataModule):
@@ -82,7 +73,7 @@ class CIFAR10DataModule(DownloadedDataModule):
                 )
 
     def load(self, train: bool) -> tuple[Tensor, Tensor]:
-        reader = self.dataset_class if self.check_md5 else _Unverified
+        reader = self.dataset_class if self.check_md5 else UnverifiedCIFAR10
         split = reader(str(self.root), train=train, download=False)
         images = torch.from_numpy(split.data).permute(0, 3, 1, 2).contiguous()  # stored (N, H, W, C)
         return images, torch.tensor(split.targets, dtype=torch.int64)
