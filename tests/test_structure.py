@@ -100,3 +100,12 @@ def test_only_compat_touches_a_private_name_of_lightning_torch_or_torchvision():
                 if owner is not None and _foreign(owner):
                     touched.append(f"{name}.{cls.__name__}: {attr} of {owner.__module__}.{owner.__name__}")
     assert not touched
+
+
+def test_the_data_side_imports_nothing_of_the_model_side():
+    """Datamodules serve samples and labels; how samples are generated, and the system, are not theirs."""
+    model_side = ("gan_manual.generation", "gan_manual.system", "gan_manual.callbacks", "gan_manual.metrics",
+                  "gan_manual.nets", "gan_manual.cli")
+    reached = {f"{module} -> {imported}" for module, imports in _imports().items()
+               if module.startswith("gan_manual.data") for imported in imports if imported.startswith(model_side)}
+    assert not reached
