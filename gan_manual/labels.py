@@ -55,7 +55,7 @@ class LabelPrior(nn.Module):
         return torch.multinomial(self.probs, n, replacement=True, generator=rng)
 
 
-def upgrade(state_dict: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+def upgrade_state_dict(state_dict: dict[str, Any], prefix: str = "") -> dict[str, Any]:
     """``state_dict`` of a system (its keys under ``prefix``) with the prior's buffer under its current name, for
     checkpoints written before :class:`LabelPrior` (``label_probs``); changed in place and returned."""
     old = f"{prefix}{_LEGACY_KEY}"

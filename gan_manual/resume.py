@@ -15,9 +15,9 @@ from typing import Any, Iterable, Optional
 import torch
 from torch import nn
 
-from gan_manual import labels
 from gan_manual.console import note
 from gan_manual.errors import ConfigError
+from gan_manual.labels import upgrade_state_dict
 
 #: Keys whose checkpointed value stays on resume: these objects load their hyperparameters with their state.
 STATEFUL = ("g_optimizer", "d_optimizer", "g_scheduler", "d_scheduler")
@@ -78,7 +78,7 @@ def _check_integrity(path: str) -> None:
 def check_same_model(model: nn.Module, checkpoint: dict[str, Any], path: str) -> None:
     """Raises a ConfigError naming the first differences when ``checkpoint`` holds a differently built model."""
     ours = model.state_dict()
-    theirs = labels.upgrade(dict(checkpoint["state_dict"]))
+    theirs = upgrade_state_dict(dict(checkpoint["state_dict"]))
     problems = [
         f"{k} is {tuple(theirs[k].shape)} there, {tuple(v.shape)} here"
         for k, v in ours.items()

@@ -12,9 +12,10 @@ from jsonargparse.typing import NonNegativeInt, OpenUnitInterval, PositiveFloat,
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_manual import generation, labels
+from gan_manual import generation
 from gan_manual.augment import Augmentation
 from gan_manual.ema import moving_average
+from gan_manual.labels import LabelPrior, num_classes_of, upgrade_state_dict
 from gan_manual.losses import AuxiliaryClassifierLoss, GANLoss, NonSaturatingLoss
 from gan_manual.nets.conditioning import critic, judge, scores_of
 from gan_manual.noise import Noise
@@ -99,7 +100,7 @@ class GAN(L.LightningModule):
         self.noise = Noise()
         #: The distribution generated labels are drawn from (none for unconditional networks): the training
         #: labels', set in setup and checkpointed.
-        self.label_prior = labels.LabelPrior(labels.num_classes_of(generator))
+        self.label_prior = LabelPrior(num_classes_of(generator))
         #: Training batches seen over the run; drives the schedule (checkpointed).
         self.batches_trained = 0
         self._eval_rng: Optional[torch.Generator] = None
@@ -271,7 +272,7 @@ class GAN(L.LightningModule):
                                     **self._logs.state_dict()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        labels.upgrade(checkpoint.get("state_dict", {}))  # called before the state_dict is loaded
+        upgrade_state_dict(checkpoint.get("state_dict", {}))  # called before the state_dict is loaded
         state = checkpoint.get("gan_manual", {})
         self.batches_trained = state.get("batches_trained", 0)
         self.noise.resume_global(state.get("global_rng"))
