@@ -317,10 +317,12 @@ def test_readme_example_networks_train_and_every_subcommand_reads_their_checkpoi
     last, saved = "runs/gan/version_0/checkpoints/last.ckpt", "runs/gan/version_0/config.yaml"
     main(["sample", "--ckpt_path", last, "--num_samples", "6", "--output_dir", "sampled"])
     assert torch.load(isolated / "sampled/samples.pt").shape == (6, 1, 28, 28)
-    for subcommand in ("validate", "test", "predict"):
+    for subcommand in ("validate", "test", "predict"):  # without the config's metric: the checkpoint is the point
         main([subcommand, "-c", saved, "--ckpt_path", last, "--trainer.limit_val_batches=1",
-              "--trainer.limit_test_batches=1", "--data.init_args.num_predict=6"])
+              "--trainer.limit_test_batches=1", "--data.init_args.num_predict=6",
+              "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint"])
     assert "Traceback" not in capsys.readouterr().err
+    assert torch.load(next(isolated.glob("runs/gan/version_0/predict/version_*/samples.pt"))).shape == (6, 1, 28, 28)
 
 
 def test_a_clone_that_hides_the_installed_package_is_named(isolated, monkeypatch, capsys):
