@@ -32,6 +32,12 @@ class Interrupted(Exception):
         self.exit_code = 128 + signum
 
 
+def class_path(obj: Any) -> str:
+    """The import path of ``obj``'s class (``gan_manual.nets.mlp.MLPGenerator``): how a message names a component
+    the config chose."""
+    return f"{type(obj).__module__}.{type(obj).__qualname__}"
+
+
 def causes(error: Optional[BaseException]) -> Iterator[BaseException]:
     """``error`` and the exceptions behind it (``__cause__``, else ``__context__``), each once: jsonargparse and
     Lightning wrap what a component raises."""

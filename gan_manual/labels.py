@@ -10,7 +10,7 @@ from typing import Any, Optional
 import torch
 from torch import Tensor, nn
 
-from gan_manual.errors import ConfigError
+from gan_manual.errors import ConfigError, class_path
 from gan_manual.noise import fold
 
 #: Where the prior's buffer sat in a system's state_dict before the prior had a module of its own.
@@ -91,14 +91,14 @@ def check_networks(generator: nn.Module, discriminator: nn.Module, data_classes:
     g_classes, d_classes = num_classes_of(generator), num_classes_of(discriminator)
     if g_classes != d_classes:
         raise ConfigError(
-            f"model.discriminator: {_name(discriminator)} is conditional on {d_classes} classes, the generator "
-            f"{_name(generator)} on {g_classes} (0: unconditional); both networks take the same labels or neither "
-            f"does (set condition on both, or on neither)"
+            f"model.discriminator: {class_path(discriminator)} is conditional on {d_classes} classes, the "
+            f"generator {class_path(generator)} on {g_classes} (0: unconditional); both networks take the same "
+            f"labels or neither does (set condition on both, or on neither)"
         )
     if g_classes and data_classes is not None and g_classes != data_classes:
         reason = "has no class labels" if data_classes == 0 else f"has {data_classes} classes"
-        raise ConfigError(f"model.generator: {_name(generator)} is conditional on {g_classes} classes; the data "
-                          f"{reason} (data.num_classes)")
+        raise ConfigError(f"model.generator: {class_path(generator)} is conditional on {g_classes} classes; the "
+                          f"data {reason} (data.num_classes)")
     return g_classes
 
 
@@ -116,7 +116,3 @@ def check_condition(role: str, condition: Optional[str], num_classes: int, pack:
         raise ConfigError(f"model.{role}: condition={condition} with pack={pack}: a pack of samples has no one "
                           f"label; use pack=1 for a conditional discriminator")
     return num_classes
-
-
-def _name(network: nn.Module) -> str:
-    return f"{type(network).__module__}.{type(network).__qualname__}"

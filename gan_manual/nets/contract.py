@@ -15,11 +15,7 @@ import torch
 from torch import nn
 
 from gan_manual import labels
-from gan_manual.errors import ConfigError
-
-
-def _name(network: nn.Module) -> str:
-    return f"{type(network).__module__}.{type(network).__qualname__}"
+from gan_manual.errors import ConfigError, class_path
 
 
 @torch.no_grad()
@@ -32,8 +28,8 @@ def check_networks(generator: nn.Module, discriminator: nn.Module, data_shape: t
     latent_dim = getattr(generator, "latent_dim", None)
     if not isinstance(latent_dim, int) or latent_dim <= 0:
         raise ConfigError(
-            f"model.generator: {_name(generator)} has no positive integer latent_dim attribute ({latent_dim!r}); the "
-            f"system draws noise (B, latent_dim) for the generator and needs to know its width"
+            f"model.generator: {class_path(generator)} has no positive integer latent_dim attribute "
+            f"({latent_dim!r}); the system draws noise (B, latent_dim) for the generator and needs to know its width"
         )
     modes = [(m, m.training) for m in (generator, discriminator)]
     for module, _ in modes:
@@ -46,8 +42,8 @@ def check_networks(generator: nn.Module, discriminator: nn.Module, data_shape: t
         expected = (batch_size, *data_shape)
         if tuple(fake.shape) != expected:
             raise ConfigError(
-                f"model.generator: {_name(generator)} returns {tuple(fake.shape)} for noise {tuple(z.shape)}; it must "
-                f"return (B, *data_shape) = {expected}"
+                f"model.generator: {class_path(generator)} returns {tuple(fake.shape)} for noise "
+                f"{tuple(z.shape)}; it must return (B, *data_shape) = {expected}"
             )
         output = _run(discriminator, "model.discriminator", fake, y)
         logits = output[1] if isinstance(output, tuple) and len(output) == 2 and classes else None
@@ -55,14 +51,14 @@ def check_networks(generator: nn.Module, discriminator: nn.Module, data_shape: t
         wrong_logits = logits is not None and tuple(logits.shape) != (batch_size, classes)
         if not isinstance(scores, torch.Tensor) or wrong_logits:
             raise ConfigError(
-                f"model.discriminator: {_name(discriminator)} returns {_shapes(output)} for samples {expected}; it "
-                f"must return raw scores ({batch_size},)" + (f", or those and class logits ({batch_size}, {classes})"
-                                                              if classes else "")
+                f"model.discriminator: {class_path(discriminator)} returns {_shapes(output)} for samples "
+                f"{expected}; it must return raw scores ({batch_size},)"
+                + (f", or those and class logits ({batch_size}, {classes})" if classes else "")
             )
         if scores.dim() != 1 or scores.shape[0] == 0 or batch_size % scores.shape[0]:
             raise ConfigError(
-                f"model.discriminator: {_name(discriminator)} returns {tuple(scores.shape)} for samples {expected}; it "
-                f"must return one raw score per sample, ({batch_size},) (or one per pack of k samples, "
+                f"model.discriminator: {class_path(discriminator)} returns {tuple(scores.shape)} for samples "
+                f"{expected}; it must return one raw score per sample, ({batch_size},) (or one per pack of k samples, "
                 f"({batch_size} / k,))" + (" (squeeze the last dimension)" if scores.dim() == 2 else "")
             )
     finally:
@@ -84,5 +80,5 @@ def _run(network: nn.Module, key: str, x: torch.Tensor, y: Optional[torch.Tensor
         reason = str(error).strip().splitlines()[0] if str(error).strip() else ""
         given = f"{tuple(x.shape)}" + ("" if y is None else f" and labels {tuple(y.shape)}")
         raise ConfigError(
-            f"{key}: {_name(network)} fails on input {given} ({type(error).__name__}: {reason})"
+            f"{key}: {class_path(network)} fails on input {given} ({type(error).__name__}: {reason})"
         ) from error
