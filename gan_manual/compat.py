@@ -1,15 +1,18 @@
-"""Every use of a private name of Lightning, torch or torchvision, in this one file.
+"""Every use of a private name of Lightning, torch, torchvision or jsonargparse, in this one file.
 
 Each entry turns a private hook into a public one that the project's classes implement, or wraps a private
 helper in a function named for what it does. They hold for the versions setup.cfg admits (lightning<2.7,
-torch<2.15, torchvision<0.30); ``tests/test_private_api.py`` checks each against the installed versions, and
-``tests/test_structure.py`` that no other module touches a private name of theirs. Raising a pin means
-checking this file.
+torch<2.15, torchvision<0.30, jsonargparse<4.54); ``tests/test_private_api.py`` checks each against the installed
+versions, and ``tests/test_structure.py`` that no other module touches a private name of theirs. Raising a pin
+means checking this file.
 """
 
 from typing import Any, Callable, Optional
 
 import torch
+from jsonargparse import set_loader
+from jsonargparse._loaders_dumpers import get_loader_exceptions
+from jsonargparse._optionals import get_omegaconf_loader
 from lightning.pytorch import callbacks, cli
 from torch import Tensor
 from torchvision import datasets
@@ -88,6 +91,16 @@ def native_bfloat16() -> Optional[bool]:
     checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
     found = [check for check in checks if check is not None]
     return any(check() for check in found) if found else None
+
+
+def upgrading_loader(upgrade: Callable[[Any], Any]) -> str:
+    """The name of a jsonargparse parser mode that reads as its ``omegaconf`` mode does (``${...}``
+    interpolation) and then gives each loaded value to ``upgrade``; the mode is registered on first call (the
+    omegaconf loader itself is private to jsonargparse)."""
+    mode = "omegaconf_upgraded"
+    omegaconf_load = get_omegaconf_loader("omegaconf")
+    set_loader(mode, lambda value: upgrade(omegaconf_load(value)), exceptions=get_loader_exceptions("yaml"))
+    return mode
 
 
 #: ``lerp_(tensors, ends, weight)``: each of ``tensors`` moved ``weight`` of the way to its end, in place, in one

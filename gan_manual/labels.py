@@ -13,10 +13,6 @@ from torch import Tensor, nn
 from gan_manual.errors import ConfigError, class_path
 from gan_manual.noise import fold
 
-#: Where the prior's buffer sat in a system's state_dict before the prior had a module of its own.
-_LEGACY_KEY = "label_probs"
-
-
 class LabelPrior(nn.Module):
     """The distribution generated labels are drawn from: the training labels' class shares, set when training
     starts (:meth:`fit`) and saved in the checkpoint as the buffer ``probs`` ``(num_classes,)``; uniform until then.
@@ -53,15 +49,6 @@ class LabelPrior(nn.Module):
         if not self.num_classes:
             return None
         return torch.multinomial(self.probs, n, replacement=True, generator=rng)
-
-
-def upgrade_state_dict(state_dict: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """``state_dict`` of a system (its keys under ``prefix``) with the prior's buffer under its current name, for
-    checkpoints written before :class:`LabelPrior` (``label_probs``); changed in place and returned."""
-    old = f"{prefix}{_LEGACY_KEY}"
-    if old in state_dict:
-        state_dict[f"{prefix}label_prior.probs"] = state_dict.pop(old)
-    return state_dict
 
 
 def num_classes_of(network: nn.Module) -> int:

@@ -16,8 +16,8 @@ import torch
 from torch import nn
 
 from gan_manual.console import note
+from gan_manual import upgrade
 from gan_manual.errors import ConfigError
-from gan_manual.labels import upgrade_state_dict
 
 #: Keys whose checkpointed value stays on resume: these objects load their hyperparameters with their state.
 STATEFUL = ("g_optimizer", "d_optimizer", "g_scheduler", "d_scheduler")
@@ -78,7 +78,7 @@ def _check_integrity(path: str) -> None:
 def check_same_model(model: nn.Module, checkpoint: dict[str, Any], path: str) -> None:
     """Raises a ConfigError naming the first differences when ``checkpoint`` holds a differently built model."""
     ours = model.state_dict()
-    theirs = upgrade_state_dict(dict(checkpoint["state_dict"]))
+    theirs = upgrade.state_dict(dict(checkpoint["state_dict"]))
     problems = [
         f"{k} is {tuple(theirs[k].shape)} there, {tuple(v.shape)} here"
         for k, v in ours.items()
@@ -127,7 +127,8 @@ def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path:
     now: dict[str, Any] = {}
     for key, hparams in (("model", "hyper_parameters"), ("data", "datamodule_hyper_parameters")):
         if checkpoint.get(hparams):  # compared only where the checkpoint recorded them
-            saved.update(_flatten(_as_config(checkpoint[hparams]), key))
+            recorded = checkpoint[hparams] if key == "model" else upgrade.datamodule_hparams(checkpoint[hparams])
+            saved.update(_flatten(_as_config(recorded), key))
             now.update(_flatten(config.get(key) or {}, key))
     differ = []
     for key in sorted(set(saved) | set(now)):

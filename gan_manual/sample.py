@@ -24,7 +24,7 @@ from typing import Any, NoReturn, Optional
 
 import torch
 
-from gan_manual import generation
+from gan_manual import generation, upgrade
 from gan_manual import labels as class_labels
 from gan_manual.console import check_writable, fail
 from gan_manual.errors import ConfigError, causes
@@ -130,7 +130,7 @@ def scorer(ckpt_path: str) -> ClassifierMetrics:
                           f"{ckpt_path} was trained on {class_path or 'data it does not record'}")
     module_name, _, class_name = class_path.rpartition(".")
     datamodule_class = getattr(__import__(module_name, fromlist=[class_name]), class_name)
-    arguments = {k: v for k, v in saved.items() if not k.startswith("_")}
+    arguments = {k: v for k, v in upgrade.datamodule_hparams(saved).items() if not k.startswith("_")}
     metric = ClassifierMetrics(classifier)
     metric.setup(datamodule_class(**arguments))
     return metric

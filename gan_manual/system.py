@@ -12,10 +12,10 @@ from jsonargparse.typing import NonNegativeInt, OpenUnitInterval, PositiveFloat,
 from lightning.pytorch.cli import LRSchedulerCallable, OptimizerCallable
 from torch import Tensor, nn
 
-from gan_manual import generation
+from gan_manual import generation, upgrade
 from gan_manual.augment import Augmentation
 from gan_manual.ema import moving_average
-from gan_manual.labels import LabelPrior, num_classes_of, upgrade_state_dict
+from gan_manual.labels import LabelPrior, num_classes_of
 from gan_manual.losses import AuxiliaryClassifierLoss, GANLoss, NonSaturatingLoss
 from gan_manual.nets.conditioning import critic, judge, scores_of
 from gan_manual.noise import Noise
@@ -247,16 +247,12 @@ class GAN(L.LightningModule):
         self.log_dict({f"{split}/{k}": v for k, v in metrics.items()}, batch_size=real.shape[0], sync_dist=True)
 
     def predict_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor | tuple[Tensor, Tensor]:
-        """One sample per index in ``batch``, ``(B, *data_shape)``: all batches = ``generate(num_predict, seed, B)``.
-        A conditional system takes the labels ``batch[1]`` where the data serves them, else draws them, and returns
-        ``(samples, labels)``."""
-        labels = None
-        if self.num_classes and len(batch) > 1:
-            labels = batch[1]
-        elif self.num_classes:  # one draw for all num_predict samples, each batch takes its indices' labels
-            labels = self.label_prior.draw(self.trainer.datamodule.num_predict, torch.initial_seed())[batch[0].cpu()]
+        """One sample per index in ``batch[0]`` ``(B,)``: ``(B, *data_shape)``, all batches together being
+        ``generate(N, seed, B)``. A conditional system takes the indices' labels ``batch[1]`` ``(B,)`` (as
+        :class:`~gan_manual.prediction.PredictionData` serves them) and returns ``(samples, labels)``."""
+        labels = batch[1] if self.num_classes else None
         samples = generation.draw(self.sampling_generator, self.latent_dim, batch[0].shape[0], self._eval_rng,
-                                self.device, labels)
+                                  self.device, labels)
         return samples if labels is None else (samples, labels.cpu())
 
     def on_predict_epoch_start(self) -> None:
@@ -272,7 +268,7 @@ class GAN(L.LightningModule):
                                     **self._logs.state_dict()}
 
     def on_load_checkpoint(self, checkpoint: dict[str, Any]) -> None:
-        upgrade_state_dict(checkpoint.get("state_dict", {}))  # called before the state_dict is loaded
+        upgrade.state_dict(checkpoint.get("state_dict", {}))  # called before the state_dict is loaded
         state = checkpoint.get("gan_manual", {})
         self.batches_trained = state.get("batches_trained", 0)
         self.noise.resume_global(state.get("global_rng"))

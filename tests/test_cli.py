@@ -126,7 +126,7 @@ def test_validate_and_test(subcommand, key, toy_checkpoint, capsys):
 
 
 def test_predict_returns_samples(toy_checkpoint):
-    cli = main(["predict", "-c", config("configs/toy_ring.yaml"), "--data.init_args.num_predict=300",
+    cli = main(["predict", "-c", config("configs/toy_ring.yaml"), "--prediction.num_samples=300",
                 "--return_predictions=true", "--ckpt_path", str(toy_checkpoint)])
     samples = torch.cat(cli.trainer.predict_loop.predictions)
     assert samples.shape == (300, 2)
@@ -134,7 +134,7 @@ def test_predict_returns_samples(toy_checkpoint):
 
 def test_predict_draws_what_generate_draws(toy_checkpoint):
     """One way to sample: predict's batches are GAN.generate's, with the run's seed and the data's batch size."""
-    cli = main(["predict", "-c", config("configs/toy_ring.yaml"), "--data.init_args.num_predict=300",
+    cli = main(["predict", "-c", config("configs/toy_ring.yaml"), "--prediction.num_samples=300",
                 "--data.init_args.batch_size=128", "--seed_everything=7", "--return_predictions=true",
                 "--ckpt_path", str(toy_checkpoint)])
     samples = torch.cat(cli.trainer.predict_loop.predictions)

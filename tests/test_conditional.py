@@ -207,7 +207,7 @@ def test_cdcgan_cli_evaluates_samples_and_predicts_by_label(isolated, capsys):
     assert "class_accuracy" in out and "class_fid" in out
     main(["predict", "-c", config("configs/cdcgan.yaml"), "--ckpt_path", str(ckpt),
           "--model.init_args.generator.init_args.width=4", "--model.init_args.discriminator.init_args.width=4",
-          "--data.init_args.num_predict=5", "--data.init_args.predict_labels=[4, 9]"])
+          "--prediction.num_samples=5", "--prediction.labels=[4, 9]"])
     folder = next(isolated.glob("runs/cdcgan/version_0/predict/version_*"))
     assert torch.equal(torch.load(folder / "labels.pt"), torch.tensor([4, 9, 4, 9, 4]))
     assert torch.load(folder / "samples.pt").shape == (5, 1, 28, 28)
@@ -319,8 +319,8 @@ def test_an_unconditional_checkpoint_takes_no_labels(isolated, capsys):
         main(["sample", "--ckpt_path", ckpt, "--output_dir", "x", "--labels", "1"])
     assert "holds an unconditional generator; it takes no labels" in capsys.readouterr().err
     _one_line_error(capsys, isolated, ["predict", "-c", config("configs/gan.yaml"), "--ckpt_path", ckpt,
-                                       "--data.init_args.predict_labels=[1]"],
-                    "data.predict_labels: the generator is unconditional", notes=2)  # (the changed key)
+                                       "--prediction.labels=[1]"],
+                    "prediction.labels: the generator is unconditional")
 
 
 def test_ring_labels_are_its_modes():

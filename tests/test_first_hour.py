@@ -199,7 +199,7 @@ def trained(toy_checkpoint):
 
 def test_predict_writes_its_samples_inside_the_run(trained, isolated):
     main(["predict", "-c", config("configs/toy_ring.yaml"), "--ckpt_path", str(trained),
-          "--data.init_args.num_predict=300", "--data.init_args.batch_size=128", "--seed_everything=3"])
+          "--prediction.num_samples=300", "--data.init_args.batch_size=128", "--seed_everything=3"])
     folder = isolated / "runs/toy_ring/version_0/predict/version_0"
     samples = torch.load(folder / "samples.pt", weights_only=True)
     assert samples.shape == (300, 2) and (folder / "grid.png").stat().st_size > 0
@@ -319,7 +319,7 @@ def test_readme_example_networks_train_and_every_subcommand_reads_their_checkpoi
     assert torch.load(isolated / "sampled/samples.pt").shape == (6, 1, 28, 28)
     for subcommand in ("validate", "test", "predict"):  # without the config's metric: the checkpoint is the point
         main([subcommand, "-c", saved, "--ckpt_path", last, "--trainer.limit_val_batches=1",
-              "--trainer.limit_test_batches=1", "--data.init_args.num_predict=6",
+              "--trainer.limit_test_batches=1", "--prediction.num_samples=6",
               "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint"])
     assert "Traceback" not in capsys.readouterr().err
     assert torch.load(next(isolated.glob("runs/gan/version_0/predict/version_*/samples.pt"))).shape == (6, 1, 28, 28)

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from gan_manual.callbacks import DivergenceGuard
-from gan_manual.callbacks.guard import unhealthy
+from gan_manual.guard import unhealthy
 from gan_manual.cli import main
 from gan_manual.sample import load
 from helpers import config, toy_gan

@@ -96,3 +96,18 @@ def test_foreach_lerp_moves_each_tensor_toward_its_end():
     tensors, ends = [torch.zeros(3), torch.ones(2)], [torch.full((3,), 4.0), torch.full((2,), 3.0)]
     compat.lerp_(tensors, ends, 0.25)
     assert torch.equal(tensors[0], torch.full((3,), 1.0)) and torch.equal(tensors[1], torch.full((2,), 1.5))
+
+
+def test_jsonargparse_omegaconf_loader_reads_through_the_upgrade(isolated):
+    """The loader of compat.upgrading_loader interpolates as jsonargparse's omegaconf mode does, then upgrades."""
+    from jsonargparse import ArgumentParser
+
+    seen = []
+    mode = compat.upgrading_loader(lambda loaded: seen.append(loaded) or loaded)
+    parser = ArgumentParser(parser_mode=mode, exit_on_error=False)
+    parser.add_argument("--config", action="config")
+    parser.add_argument("--a", type=int)
+    parser.add_argument("--b", type=int)
+    (isolated / "c.yaml").write_text("a: 3\nb: ${a}\n")
+    parsed = parser.parse_args(["--config", str(isolated / "c.yaml")])
+    assert (parsed.a, parsed.b) == (3, 3) and {"a": 3, "b": 3} in seen

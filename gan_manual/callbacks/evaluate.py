@@ -45,8 +45,10 @@ class Evaluate(L.Callback):
 
     def setup(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         # After the datamodule's setup and before anything is written: a metric that does not fit the data
-        # (an MNIST classifier on Fashion-MNIST) stops the run here, in one line.
-        self.metric.setup(trainer.datamodule)
+        # (an MNIST classifier on Fashion-MNIST) stops the run here, in one line. Predict scores nothing (and
+        # runs on the generator's inputs, not on the data: gan_manual.prediction).
+        if stage != "predict":
+            self.metric.setup(trainer.datamodule)
 
     def evaluate(self, pl_module: L.LightningModule) -> dict[str, float]:
         """The metric's figures for ``pl_module``'s samples now (what training and ``test`` log; a study's final

@@ -1,21 +1,17 @@
 """Callbacks that show what the generator makes: from fixed noise during training, an image grid or a 2D
 scatter for toy data, to every TensorBoard logger (step = training batches) and optionally a PNG per epoch under
-``<log_dir>/samples/``; and what ``predict`` generated, to ``<log_dir>/samples.pt`` and ``grid.png``.
+``<log_dir>/samples/``.
 """
 
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Optional
 
 import lightning as L
-import torch
 from jsonargparse.typing import PositiveFloat, PositiveInt
-from lightning.pytorch.callbacks import BasePredictionWriter
 from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 from torchvision.utils import save_image
 
-from gan_manual import generation
-from gan_manual.console import note
 from gan_manual.errors import require_data_shape
 from gan_manual.pictures import class_rows, image_grid, scatter
 
@@ -126,34 +122,3 @@ class PointCloud(SampleWriter):
         reference = getattr(datamodule, "reference_samples", None)
         real = reference("train", self.num_samples) if reference is not None else None
         return scatter(samples, self.extent, self.size, background=real)
-
-
-class PredictionWriter(BasePredictionWriter):
-    """What ``predict`` generated, to ``<log_dir>/samples.pt`` (float ``(num_predict, *data_shape)``) and
-    ``<log_dir>/grid.png`` (``samples_rank<r>.pt`` per process under DDP), and from a conditional generator its
-    labels to ``labels.pt`` (``labels_rank<r>.pt``). The CLI adds it to every ``predict``."""
-
-    def __init__(self) -> None:
-        super().__init__(write_interval="batch_and_epoch")
-        self._batches: list[Tensor] = []
-        self._labels: list[Tensor] = []
-
-    def on_predict_epoch_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
-        self._batches, self._labels = [], []
-
-    def write_on_batch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, prediction: Any,
-                           batch_indices: Any, batch: Any, batch_idx: int, dataloader_idx: int) -> None:
-        if isinstance(prediction, tuple):  # a conditional generator's (samples, labels)
-            prediction, labels = prediction
-            self._labels.append(labels.cpu())
-        self._batches.append(prediction.detach().float().cpu())
-
-    def write_on_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule, predictions: Sequence[Any],
-                           batch_indices: Any) -> None:
-        samples = torch.cat(self._batches) if self._batches else torch.empty(0)
-        labels = torch.cat(self._labels) if self._labels else None
-        suffix = f"_rank{trainer.global_rank}" if trainer.world_size > 1 else ""
-        drawn = "grid.png" if trainer.is_global_zero and len(samples) else None
-        written = generation.write(Path(trainer.log_dir or trainer.default_root_dir), samples, labels,
-                                   picture_name=drawn, suffix=suffix)
-        note(f"predict: wrote {', '.join(map(str, written))} {tuple(samples.shape)}")

@@ -19,15 +19,15 @@ import yaml
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser
 from lightning.pytorch.utilities import rank_zero_info
 
-from gan_manual import compat, resume, sample
-from gan_manual.callbacks.guard import DivergenceGuard
-from gan_manual.callbacks.samples import PredictionWriter
+from gan_manual import compat, resume, sample, upgrade
 from gan_manual.checkpoint_io import remove_stale
 from gan_manual.cli import checks, normalize
 from gan_manual.cli.help import HelpFormatter
 from gan_manual.cli.messages import one_line, user_error
 from gan_manual.console import fail, note
 from gan_manual.errors import ConfigError, DivergenceError, Interrupted, StorageError
+from gan_manual.guard import DivergenceGuard
+from gan_manual.prediction import Prediction, PredictionWriter
 from gan_manual.system import GAN
 from gan_manual.trainer import Trainer
 
@@ -83,8 +83,8 @@ class GANCLI(compat.HookedLightningCLI):
         kwargs.setdefault("prog", PROGRAM)
         kwargs.setdefault("description", "Config-first GAN training with Lightning's manual optimization.")
         kwargs.setdefault("epilog", EPILOG)
-        # omegaconf mode: ${...} interpolation inside a config file.
-        kwargs.setdefault("parser_mode", "omegaconf")
+        # omegaconf's ${...} interpolation inside a config file, and keys of earlier versions moved to today's.
+        kwargs.setdefault("parser_mode", compat.upgrading_loader(upgrade.config))
         # No prefix matching: a mistyped key is an error, not silently another key.
         kwargs.setdefault("allow_abbrev", False)
         return super().init_parser(**kwargs)
@@ -97,12 +97,15 @@ class GANCLI(compat.HookedLightningCLI):
                 parser.link_arguments(f"data.{key}", f"model.init_args.{net}.init_args.{key}", apply_on="instantiate")
         # On in every run, whatever the config's callback list: --divergence_guard.action=skip|off changes it.
         parser.add_lightning_class_args(DivergenceGuard, "divergence_guard")
+        # What predict generates; in every subcommand, so a run's config.yaml predicts as the run was set up.
+        parser.add_class_arguments(Prediction, "prediction")
         # Every checkpoint is written atomically (a kill mid-save leaves the previous file whole).
         parser.set_defaults({"trainer.plugins": [{"class_path": "gan_manual.checkpoint_io.AtomicCheckpointIO"}]})
 
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         argv = sys.argv[1:] if args is None else args
         if isinstance(argv, list):
+            argv = args = [upgrade.option(a) if isinstance(a, str) else a for a in argv]
             checks.check_config_files([str(a) for a in argv])
             nested = [m.group(1) for a in argv if (m := re.fullmatch(r"--(\w+(?:\.\w+)+)\.help(=.*)?", str(a)))]
             _NESTED_HELP.set(nested[0].replace(".init_args.", ".") if nested else None)
@@ -162,6 +165,7 @@ class GANCLI(compat.HookedLightningCLI):
         checks.check_outputs(self.trainer)
         checks.check_model(self.model, self.datamodule, fitting=self.subcommand == "fit")
         checks.check_callbacks(self.trainer, self.datamodule)
+        self.config_init[self.subcommand].prediction.check(self.model.num_classes)
         checks.note_slow_precision(self.trainer)
         if self._checkpoint is not None:
             resume.check_same_model(self.model, self._checkpoint, self.config[self.subcommand].ckpt_path)
@@ -187,6 +191,7 @@ class GANCLI(compat.HookedLightningCLI):
 
     def before_predict(self) -> None:
         self._before_run()
+        self.datamodule = self.config_init.predict.prediction.data(self.datamodule, self.model.label_prior)
         self.trainer.callbacks.append(PredictionWriter())
 
 

@@ -12,7 +12,7 @@ from lightning.pytorch.accelerators import CPUAccelerator
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from gan_manual import labels, machine, yamlfile
+from gan_manual import machine, yamlfile
 from gan_manual.console import check_writable, note
 from gan_manual.errors import ConfigError
 from gan_manual.nets.contract import check_networks
@@ -78,9 +78,6 @@ def check_model(model: GAN, datamodule: Optional[L.LightningDataModule], fitting
     if getattr(datamodule, "clusters", None) is not None and not model.num_classes:
         raise ConfigError("data.clusters: set, but the networks are unconditional and would not use the cluster "
                           "labels; give both networks a condition (configs/cdcgan.yaml's), or unset data.clusters")
-    wanted = getattr(datamodule, "predict_labels", None)
-    if wanted:
-        labels.check("data.predict_labels", wanted, model.num_classes)
     if not fitting:
         return
     for network, short in NETWORKS.items():

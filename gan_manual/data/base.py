@@ -4,13 +4,12 @@ from typing import Literal, Optional
 
 import lightning as L
 import torch
-from jsonargparse.typing import NonNegativeInt, PositiveInt
+from jsonargparse.typing import PositiveInt
 from torch import Tensor
 from torch.utils.data import DataLoader
 
 from gan_manual.data.loader import batch_loader
 from gan_manual.errors import ConfigError
-from gan_manual.labels import repeat
 
 
 class InMemoryDataModule(L.LightningDataModule):
@@ -19,9 +18,9 @@ class InMemoryDataModule(L.LightningDataModule):
     Args:
         batch_size: Samples per training batch; the last incomplete batch of an epoch is dropped.
         seed: Seed of the shuffling (and of generated data); None takes the run's ``seed_everything``.
-        num_predict: How many samples ``predict`` generates.
-        predict_labels: The classes of the samples ``predict`` asks a conditional generator for, repeated to
-            ``num_predict`` (``[0, 1, 2]``); None: drawn from the training labels' distribution.
+
+    Subclasses declare their own arguments and pass the rest on with ``**kwargs`` (jsonargparse reads the
+    arguments of the whole chain), so each argument is declared once, by the level that owns it.
     """
 
     #: Shape of one sample, ``(C, H, W)`` or ``(2,)``; the CLI links it to the networks' ``data_shape``.
@@ -32,16 +31,16 @@ class InMemoryDataModule(L.LightningDataModule):
     #: Whether the labels are the data set's classes (what a classifier's class metrics can score); False for
     #: labels made by clustering the samples.
     labels_are_classes: bool = True
+    #: How many samples a picture of this data shows (a grid of images, a scatter of points): what ``predict``
+    #: generates unless told otherwise.
+    num_shown: int = 64
 
-    def __init__(self, batch_size: PositiveInt = 64, seed: Optional[int] = None, num_predict: PositiveInt = 64,
-                 predict_labels: Optional[list[NonNegativeInt]] = None) -> None:
+    def __init__(self, batch_size: PositiveInt = 64, seed: Optional[int] = None) -> None:
         super().__init__()
         # Recorded in checkpoints (under the CLI: the data config), so a resume can report what changed.
         self.save_hyperparameters()
         self.batch_size = batch_size
         self.seed = seed
-        self.num_predict = num_predict
-        self.predict_labels = predict_labels
         self.train_tensors: tuple[Tensor, ...] = ()
         self.eval_tensors: tuple[Tensor, ...] = ()
 
@@ -98,11 +97,3 @@ class InMemoryDataModule(L.LightningDataModule):
 
     def test_dataloader(self) -> DataLoader:
         return self.val_dataloader()
-
-    def predict_dataloader(self) -> DataLoader:
-        """Batches of sample indices (and their labels, with ``predict_labels``); the model draws one sample per
-        index."""
-        served: tuple[Tensor, ...] = (torch.arange(self.num_predict),)
-        if self.predict_labels:
-            served += (repeat(self.predict_labels, self.num_predict),)
-        return batch_loader(served, self.batch_size, 0, shuffle=False, drop_last=False)

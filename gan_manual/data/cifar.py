@@ -5,7 +5,6 @@ from pathlib import Path
 from typing import Any, Optional
 
 import torch
-from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor
 from torchvision import datasets
 from torchvision.datasets.utils import check_integrity
@@ -28,7 +27,7 @@ class CIFAR10DataModule(DownloadedDataModule):
         check_md5: Check the files against torchvision's MD5 sums of the originals at every start (one read of
             every file); false for a copy rebuilt in the same layout (a subset, a relabelled set).
         clusters: Train on cluster ids of the images (e.g. ``KMeansLabels``) instead of the classes.
-        batch_size, seed, num_predict, predict_labels: As in :class:`~gan_manual.data.InMemoryDataModule`.
+        **kwargs: ``batch_size``, ``seed``: as in :class:`~gan_manual.data.InMemoryDataModule`.
     """
 
     dataset_class: Any = datasets.CIFAR10
@@ -41,14 +40,10 @@ class CIFAR10DataModule(DownloadedDataModule):
         download: bool = False,
         check_md5: bool = True,
         clusters: Optional[KMeansLabels] = None,
-        batch_size: PositiveInt = 64,
-        seed: Optional[int] = None,
-        num_predict: PositiveInt = 64,
-        predict_labels: Optional[list[NonNegativeInt]] = None,
+        **kwargs: Any,
     ) -> None:
         self.check_md5 = check_md5  # verify(), which the base's __init__ calls, reads it
-        super().__init__(root=root, download=download, clusters=clusters, batch_size=batch_size, seed=seed,
-                         num_predict=num_predict, predict_labels=predict_labels)
+        super().__init__(root=root, download=download, clusters=clusters, **kwargs)
 
     def folder(self) -> Path:
         return self.root / self.dataset_class.base_folder

@@ -5,7 +5,6 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
-from jsonargparse.typing import NonNegativeInt, PositiveInt
 from torch import Tensor
 
 from gan_manual.data.clusters import KMeansLabels
@@ -22,7 +21,7 @@ class DownloadedDataModule(ImageDataModule):
             ``$GAN_MANUAL_DATA``, else ``./data``.
         download: Fetch the files with torchvision's downloader when they are missing.
         clusters: Train on cluster ids of the images (e.g. ``KMeansLabels``) instead of the data's labels.
-        batch_size, seed, num_predict, predict_labels: As in :class:`InMemoryDataModule`.
+        **kwargs: ``batch_size``, ``seed``: as in :class:`InMemoryDataModule`.
     """
 
     dataset_class: Any
@@ -34,12 +33,9 @@ class DownloadedDataModule(ImageDataModule):
         root: Optional[str] = None,
         download: bool = False,
         clusters: Optional[KMeansLabels] = None,
-        batch_size: PositiveInt = 64,
-        seed: Optional[int] = None,
-        num_predict: PositiveInt = 64,
-        predict_labels: Optional[list[NonNegativeInt]] = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict, predict_labels=predict_labels)
+        super().__init__(**kwargs)
         self.root = Path(root) if root is not None else default_root()
         self.download = download
         self.use_clusters(clusters)

@@ -7,7 +7,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 import torch
 from jsonargparse.typing import NonNegativeInt, PositiveInt
@@ -57,7 +57,7 @@ class ImageFolderDataModule(ImageDataModule):
             ``~/.cache/gan_manual``.
         clusters: Label the images by their clusters (e.g. ``KMeansLabels``) instead of their class folders:
             conditional networks for an unlabelled folder.
-        batch_size, seed, num_predict, predict_labels: As in :class:`~gan_manual.data.InMemoryDataModule`.
+        **kwargs: ``batch_size``, ``seed``: as in :class:`~gan_manual.data.InMemoryDataModule`.
     """
 
     def __init__(
@@ -69,12 +69,9 @@ class ImageFolderDataModule(ImageDataModule):
         holdout: NonNegativeInt = 0,
         cache_dir: Optional[str] = None,
         clusters: Optional[KMeansLabels] = None,
-        batch_size: PositiveInt = 64,
-        seed: Optional[int] = None,
-        num_predict: PositiveInt = 64,
-        predict_labels: Optional[list[NonNegativeInt]] = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict, predict_labels=predict_labels)
+        super().__init__(**kwargs)
         self.root = Path(root)
         self.image_size = image_size
         self.channels = channels

@@ -22,7 +22,7 @@ class MNISTDataModule(DownloadedDataModule):
 
     Args:
         root: Folder holding ``MNIST/raw/``; None means ``$GAN_MANUAL_DATA``, else ``./data``.
-        download, batch_size, seed, num_predict, predict_labels: As in
+        download, clusters, batch_size, seed: As in
             :class:`~gan_manual.data.downloaded.DownloadedDataModule`.
     """
 

@@ -1,10 +1,10 @@
 """Stacked MNIST (VEEGAN, Srivastava et al. 2017; PacGAN, Lin et al. 2018): three MNIST digits drawn at random as
 the three channels of one 28x28 image, so 1,000 modes, one per triple of digits. Served from memory as uint8."""
 
-from typing import Optional
+from typing import Any
 
 import torch
-from jsonargparse.typing import NonNegativeInt, PositiveInt
+from jsonargparse.typing import PositiveInt
 from torch import Tensor
 
 from gan_manual.data.mnist import MNISTDataModule
@@ -20,11 +20,10 @@ class StackedMNISTDataModule(MNISTDataModule):
     and test. The held-out images, which the metrics' floor and validation use, stack test digits only.
 
     Args:
-        root: Folder holding ``MNIST/raw/``; None means ``$GAN_MANUAL_DATA``, else ``./data``.
-        download: Fetch the MNIST files with torchvision's downloader when they are missing.
         num_samples: Training images (PacGAN's 25,600).
         num_eval_samples: Held-out images (26,000: the sample count of PacGAN's mode counting).
-        batch_size, seed, num_predict, predict_labels: As in :class:`InMemoryDataModule`.
+        **kwargs: ``root``, ``download`` (of the MNIST files), ``batch_size``, ``seed``: as in
+            :class:`~gan_manual.data.MNISTDataModule`.
     """
 
     data_shape = (3, 28, 28)
@@ -32,17 +31,11 @@ class StackedMNISTDataModule(MNISTDataModule):
 
     def __init__(
         self,
-        root: Optional[str] = None,
-        download: bool = False,
         num_samples: PositiveInt = 25_600,
         num_eval_samples: PositiveInt = 26_000,
-        batch_size: PositiveInt = 64,
-        seed: Optional[int] = None,
-        num_predict: PositiveInt = 64,
-        predict_labels: Optional[list[NonNegativeInt]] = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(root=root, download=download, batch_size=batch_size, seed=seed, num_predict=num_predict,
-                         predict_labels=predict_labels)
+        super().__init__(**kwargs)
         self.num_samples = num_samples
         self.num_eval_samples = num_eval_samples
 

@@ -1,10 +1,10 @@
 """2D Gaussian mixtures (VEEGAN/PacGAN's ring and grid): no download, trains in seconds, shows mode collapse."""
 
 import math
-from typing import Optional
+from typing import Any
 
 import torch
-from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
+from jsonargparse.typing import PositiveFloat, PositiveInt
 from torch import Tensor
 
 from gan_manual.data.base import InMemoryDataModule
@@ -18,21 +18,21 @@ class GaussianMixtureDataModule(InMemoryDataModule):
     Args:
         std: Standard deviation of every component.
         num_samples: Training points; a further tenth is drawn for validation/test.
-        batch_size, seed, num_predict, predict_labels: As in :class:`InMemoryDataModule`.
+        batch_size: Points per training batch (points are cheap: larger than the images' default).
+        **kwargs: ``seed``: as in :class:`InMemoryDataModule`.
     """
 
     data_shape = (2,)
+    num_shown = 2500  # a scatter needs many points to show the modes' shapes
 
     def __init__(
         self,
         std: PositiveFloat = 0.05,
         num_samples: PositiveInt = 100_000,
         batch_size: PositiveInt = 256,
-        seed: Optional[int] = None,
-        num_predict: PositiveInt = 2500,
-        predict_labels: Optional[list[NonNegativeInt]] = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(batch_size=batch_size, seed=seed, num_predict=num_predict, predict_labels=predict_labels)
+        super().__init__(batch_size=batch_size, **kwargs)
         self.std = std
         self.num_samples = num_samples
 
@@ -63,6 +63,8 @@ class RingDataModule(GaussianMixtureDataModule):
     Args:
         num_modes: Components; angles are 2*pi*k/num_modes for k < num_modes, all distinct.
         radius: Radius of the circle.
+        std: Standard deviation of every component.
+        **kwargs: ``num_samples``, ``batch_size``, ``seed``: as in :class:`GaussianMixtureDataModule`.
     """
 
     def __init__(
@@ -70,14 +72,9 @@ class RingDataModule(GaussianMixtureDataModule):
         num_modes: PositiveInt = 8,
         radius: PositiveFloat = 1.0,
         std: PositiveFloat = 0.01,
-        num_samples: PositiveInt = 100_000,
-        batch_size: PositiveInt = 256,
-        seed: Optional[int] = None,
-        num_predict: PositiveInt = 2500,
-        predict_labels: Optional[list[NonNegativeInt]] = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(std=std, num_samples=num_samples, batch_size=batch_size, seed=seed,
-                         num_predict=num_predict, predict_labels=predict_labels)
+        super().__init__(std=std, **kwargs)
         self.num_modes = num_modes
         self.radius = radius
 
@@ -93,21 +90,16 @@ class GridDataModule(GaussianMixtureDataModule):
     Args:
         side: Components per row and column.
         spacing: Distance between neighbouring centres.
+        **kwargs: ``std``, ``num_samples``, ``batch_size``, ``seed``: as in :class:`GaussianMixtureDataModule`.
     """
 
     def __init__(
         self,
         side: PositiveInt = 5,
         spacing: PositiveFloat = 2.0,
-        std: PositiveFloat = 0.05,
-        num_samples: PositiveInt = 100_000,
-        batch_size: PositiveInt = 256,
-        seed: Optional[int] = None,
-        num_predict: PositiveInt = 2500,
-        predict_labels: Optional[list[NonNegativeInt]] = None,
+        **kwargs: Any,
     ) -> None:
-        super().__init__(std=std, num_samples=num_samples, batch_size=batch_size, seed=seed,
-                         num_predict=num_predict, predict_labels=predict_labels)
+        super().__init__(**kwargs)
         self.side = side
         self.spacing = spacing
 
