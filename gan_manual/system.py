@@ -17,8 +17,8 @@ from gan_manual.augment import Augmentation
 from gan_manual.ema import moving_average
 from gan_manual.labels import LabelPrior, num_classes_of
 from gan_manual.losses import AuxiliaryClassifierLoss, GANLoss, NonSaturatingLoss
-from gan_manual.nets.conditioning import critic, judge, scores_of
 from gan_manual.noise import Noise
+from gan_manual.objective import Objective
 from gan_manual.optimization import NETWORKS, Optimization
 from gan_manual.penalties import Penalty
 from gan_manual.rolling import BatchLogs
@@ -89,6 +89,7 @@ class GAN(L.LightningModule):
         self.loss = loss
         self.class_loss = class_loss
         self.penalty = penalty
+        self.objective = Objective(loss, class_loss, penalty, augment)
         self.augment = augment
         self.optimization = Optimization({"generator": g_optimizer, "discriminator": d_optimizer},
                                          {"generator": g_scheduler, "discriminator": d_scheduler}, scheduler_interval,
@@ -137,10 +138,6 @@ class GAN(L.LightningModule):
         labels = self.label_prior.sample(n, rng)
         return (self.generator(z), None) if labels is None else (self.generator(z, labels), labels)
 
-    def _seen(self, x: Tensor, rng: torch.Generator) -> Tensor:
-        """What D sees of images ``x`` in training: ``x``, augmented if an augmentation is set."""
-        return x if self.augment is None else self.augment(x, rng)
-
     def training_step(self, batch: tuple[Tensor, Tensor], batch_idx: int) -> None:
         real, labels = batch[0], (batch[1] if self.num_classes else None)
         rng = self.noise.for_batch(self.global_rank, self.batches_trained)
@@ -163,22 +160,8 @@ class GAN(L.LightningModule):
                             rng: torch.Generator) -> dict[str, Tensor]:
         with torch.no_grad():
             fake, fake_labels = self._fakes(real.shape[0], rng)
-        real, fake = self._seen(real, rng), self._seen(fake, rng)
-        real_out, fake_out = judge(self.discriminator, real, labels), judge(self.discriminator, fake, fake_labels)
-        real_scores, fake_scores = scores_of(real_out), scores_of(fake_out)
-        loss = self.loss.d_loss(real_scores, fake_scores)
-        logs = {"d_loss": loss.detach(), "d_real": real_scores.detach().mean(),
-                "d_fake": fake_scores.detach().mean()}
-        if self.class_loss is not None:
-            class_loss = self.class_loss.d_loss(real_out[1], labels, fake_out[1], fake_labels)
-            loss = loss + self.class_loss.weight * class_loss
-            logs["d_class_loss"] = class_loss.detach()
-        every = getattr(self.penalty, "every", 1)  # a penalty of one's own may not have it (Penalty does)
-        if self.penalty is not None and self.batches_trained % every == 0:
-            # The real labels: a penalty's points are real, or interpolates taken as real's class.
-            penalty = self.penalty(critic(self.discriminator, labels), real, fake, rng)
-            loss = loss + self.penalty.weight * every * penalty
-            logs["d_penalty"] = penalty.detach()
+        loss, logs = self.objective.discriminator(self.discriminator, real, labels, fake, fake_labels, rng,
+                                                  self.batches_trained)
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         opt.step()  # clipping, if any, in on_before_optimizer_step
@@ -189,13 +172,7 @@ class GAN(L.LightningModule):
         # D's weights need no gradient here: skipping them saves a third of D's backward pass.
         self.discriminator.requires_grad_(False)
         fake, labels = self._fakes(batch_size, rng)
-        out = judge(self.discriminator, self._seen(fake, rng), labels)
-        loss = self.loss.g_loss(scores_of(out))
-        logs = {"g_loss": loss.detach()}
-        if self.class_loss is not None:
-            class_loss = self.class_loss.g_loss(out[1], labels)
-            loss = loss + self.class_loss.weight * class_loss
-            logs["g_class_loss"] = class_loss.detach()
+        loss, logs = self.objective.generator(self.discriminator, fake, labels, rng)
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         self.discriminator.requires_grad_(True)
@@ -234,17 +211,10 @@ class GAN(L.LightningModule):
     on_test_epoch_start = on_validation_epoch_start
 
     def _evaluate(self, batch: tuple[Tensor, Tensor], split: str) -> None:
-        """D's view of held-out real data against fresh fakes; D(real) drifting from train is D overfitting. With
-        ACGAN's head, also its accuracy on the held-out reals (``d_class_accuracy``)."""
         real, labels = batch[0], (batch[1] if self.num_classes else None)
-        real_out = judge(self.discriminator, real, labels)
-        fake_out = judge(self.discriminator, *self._fakes(real.shape[0], self._eval_rng))
-        real_scores, fake_scores = scores_of(real_out), scores_of(fake_out)
-        metrics = {"d_loss": self.loss.d_loss(real_scores, fake_scores), "g_loss": self.loss.g_loss(fake_scores),
-                   "d_real": real_scores.mean(), "d_fake": fake_scores.mean()}
-        if isinstance(real_out, tuple):
-            metrics["d_class_accuracy"] = (real_out[1].argmax(1) == labels).float().mean()
-        self.log_dict({f"{split}/{k}": v for k, v in metrics.items()}, batch_size=real.shape[0], sync_dist=True)
+        fake, fake_labels = self._fakes(real.shape[0], self._eval_rng)
+        figures = self.objective.held_out(self.discriminator, real, labels, fake, fake_labels)
+        self.log_dict({f"{split}/{k}": v for k, v in figures.items()}, batch_size=real.shape[0], sync_dist=True)
 
     def predict_step(self, batch: tuple[Tensor, ...], batch_idx: int) -> Tensor | tuple[Tensor, Tensor]:
         """One sample per index in ``batch[0]`` ``(B,)``: ``(B, *data_shape)``, all batches together being
