@@ -4,6 +4,10 @@ A continuous network fed connected noise (one Gaussian) has to put some samples 
 modes. With a uniform code of K values beside the noise, the first Linear layer learns one mean per value, so the
 prior is a K-component Gaussian mixture (the idea of DeLiGAN, Gurumurthy et al. 2017, and BourGAN, Xiao et al.
 2018), and the network can leave gaps between components.
+
+The code is the same wherever a shipped generator takes one (``code_values: K``, :func:`code_of`); what the
+network does with it is its own, as with class labels: the MLP feeds it in (a mixture prior, here), DCGAN's
+generator picks one of K sets of BatchNorm gains by it.
 """
 
 import torch
