@@ -1,4 +1,4 @@
-"""The README's MNIST results: trains each config through the CLI, then scores 10k samples of the final
+"""The MNIST results of experiments/RESULTS.md: trains each config through the CLI, then scores 10k samples of the final
 generator against the 10k test images with the shipped classifier, and prints markdown rows (for a conditional
 config the samples are made for labels drawn from the training labels, and the row adds class accuracy and
 per-class FID).

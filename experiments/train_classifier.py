@@ -2,7 +2,7 @@
 
     python experiments/train_classifier.py --dataset mnist [--root DIR] [--epochs 4] [--seed 0]
 
-Seeded; a few CPU minutes. Prints the test accuracy (the README states it) and writes
+Seeded. Prints the test accuracy (experiments/RESULTS.md records it) and writes
 gan_manual/metrics/weights/lenet_<dataset>.pt: the state_dict and how it was made.
 """
 

@@ -35,7 +35,7 @@ def cpu_name() -> str:
 
 def native_bfloat16() -> bool:
     """Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX). Without it torch emulates bfloat16,
-    and bf16-mixed convolutions run several times slower than float32 ones (10x on an AVX2 EPYC)."""
+    and bf16-mixed convolutions run several times slower than float32 ones."""
     found = compat.native_bfloat16()
     return True if found is None else found  # a torch that cannot tell is not second-guessed
 

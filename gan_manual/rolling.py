@@ -1,7 +1,7 @@
 """Running statistics of the per-batch scalars, kept on the device.
 
 Lightning's ``self.log`` moves its result state to the value's device on every call, which costs a measurable
-share of a small GAN's batch (see the README's "Speed"). So the system accumulates here and calls ``self.log``
+share of a small GAN's batch. So the system accumulates here and calls ``self.log``
 only on the batches the logger writes (with the means since the previous write) and at epoch end (with the epoch
 means).
 """

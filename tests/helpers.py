@@ -162,10 +162,15 @@ def run_command(path) -> list[str]:
     return [str(REPO / a) if a.endswith(".yaml") else a for a in args] + fake
 
 
+#: The README and the docs' pages, where the tested examples and commands are.
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
+
+
 def readme_example(name: str, folder: Path) -> list[str]:
-    """The README's ``<!-- name.py -->`` code block, written to ``folder/name.py``, and the arguments of its
-    ``<!-- name command -->`` line (config paths made absolute) with TINY's settings and no progress bar."""
-    readme = (REPO / "README.md").read_text()
+    """The ``<!-- name.py -->`` code block of the README or a docs page, written to ``folder/name.py``, and the
+    arguments of its ``<!-- name command -->`` line (config paths made absolute) with TINY's settings and no
+    progress bar."""
+    readme = next(text for text in (path.read_text() for path in DOCS) if f"<!-- {name}.py -->" in text)
     code = readme.split(f"<!-- {name}.py -->\n```python\n", 1)[1].split("```", 1)[0]
     (folder / f"{name}.py").write_text(code)
     command = readme.split(f"<!-- {name} command -->\n", 1)[1].split("\n", 1)[0].strip()

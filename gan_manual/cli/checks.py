@@ -107,7 +107,7 @@ def check_callbacks(trainer: L.Trainer, datamodule: Optional[L.LightningDataModu
 
 def note_slow_precision(trainer: L.Trainer) -> None:
     """bfloat16 on a CPU that emulates it: the run is right, but its convolutions are several times slower than in
-    float32 (10x for configs/dcgan.yaml's on an AVX2 EPYC), which a config written on another CPU cannot know."""
+    float32, which a config written on another CPU cannot know."""
     if (isinstance(trainer.accelerator, CPUAccelerator) and str(trainer.precision).startswith("bf16")
             and not machine.native_bfloat16()):
         note(f"trainer.precision: {trainer.precision} on a CPU without native bfloat16 (no AVX512-BF16 or AMX: "

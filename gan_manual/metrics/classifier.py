@@ -3,7 +3,7 @@ package: its penultimate layer is the offline feature space for FID/KID/precisio
 Inception Score and the class histogram.
 
 Every GAN library measures with Inception-v3 weights fetched at run time. This one works with no network;
-Inception FID stays possible where a user has its weights (see the README).
+Inception FID stays possible where a user has its weights (:class:`gan_manual.metrics.InceptionFID`).
 """
 
 from importlib import resources

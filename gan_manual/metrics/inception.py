@@ -1,5 +1,5 @@
 """FID in the feature space of published FIDs (Heusel et al. 2017): the 2015 TensorFlow Inception-v3 as
-torch-fidelity ports it, through torchmetrics, from a weights file on this machine (nothing is downloaded here).
+torch-fidelity ports it, through torchmetrics, from a weights file you supply (nothing is downloaded).
 
 Weights: torch-fidelity's ``weights-inception-2015-12-05-6726825d.pth`` (91 MB, see :data:`URL`), checked by its
 SHA-256 before use. Where torchmetrics or torch-fidelity ran with network before, it is already in torch's hub
