@@ -285,7 +285,7 @@ def test_divergence_before_any_checkpoint_says_so(capsys, isolated):
 def test_progress_bar_off_with_a_config_that_lists_one(isolated, capsys):
     cli = main([*GAN, *SMALL, "--trainer.enable_progress_bar=false"])
     assert cli.model.batches_trained == 4
-    assert "TQDMProgressBar dropped (trainer.enable_progress_bar is false)" in capsys.readouterr().err
+    assert "ProgressBar dropped (trainer.enable_progress_bar is false)" in capsys.readouterr().err
 
 
 def _scalars(run) -> set:

@@ -17,6 +17,7 @@ import time
 from concurrent.futures import Future
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 import yaml
@@ -148,6 +149,12 @@ def test_local_study_writes_results_summary_plots(local_study):
     summary = (local_study / "summary.md").read_text()
     assert "Reproduce: `python -m gan_manual study" in summary
     assert "| gan | 2/2 |" in summary and "| pac2 | 2/2 |" in summary
+    # What each variant changes, beside what every cell starts from.
+    every = next(line for line in summary.splitlines() if line.startswith("Every cell: "))
+    assert every.startswith(f"Every cell: `-c {REPO / 'configs/toy_ring.yaml'}`, ") and "`trainer.max_epochs=2`" in every
+    assert "- gan: nothing\n- pac2: `model.init_args.discriminator.init_args.pack=2`\n" in summary
+    assert all(json.loads((local_study / "cells" / name / "result.json").read_text())["picture"] == "points"
+               for name in CELLS)
     for picture in ("curves.png", "finals.png", "samples.png"):
         assert (local_study / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({picture})" in summary
@@ -482,3 +489,25 @@ def test_help_lists_the_study_command(capsys):
         main(["--help"])
     assert exit.value.code == 0
     assert "python -m gan_manual study STUDY.yaml" in " ".join(capsys.readouterr().out.split())
+
+
+def test_the_samples_picture_names_each_seed_and_its_colours(tmp_path, monkeypatch):
+    """Panels titled with their variant and seed; for points, a legend of the scatter's colours (none for
+    images)."""
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from gan_manual.study import plots
+
+    picture = tmp_path / "cell.png"
+    plots.plt.imsave(picture, np.ones((8, 8, 3)))
+    titles, legends = [], []
+    monkeypatch.setattr(Axes, "set_title", lambda self, text, **kw: titles.append(text))
+    real_legend = Figure.legend
+    monkeypatch.setattr(Figure, "legend", lambda self, *a, **kw: legends.append(
+        [h.get_label() for h in kw["handles"]]) or real_legend(self, *a, **kw))
+    plots.plot_samples({"GAN": plots.Samples(picture, 0, points=True), "PacGAN2": plots.Samples(picture, 3, True)},
+                       tmp_path / "points.png")
+    assert titles == ["GAN (seed 0)", "PacGAN2 (seed 3)"] and legends == [["generated", "real (training data)"]]
+    plots.plot_samples({"GAN": plots.Samples(picture, 1)}, tmp_path / "images.png")
+    assert titles[-1] == "GAN (seed 1)" and len(legends) == 1

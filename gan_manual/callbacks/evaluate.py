@@ -1,10 +1,14 @@
 """Sample quality during training and at ``test``: generates samples from fixed noise and scores them with an
 injected metric (ClassifierMetrics for MNIST, ModeMetrics for the toy mixtures)."""
 
+import json
 import sys
+from typing import Any, Optional
 
 import lightning as L
 from jsonargparse.typing import PositiveInt
+from lightning.pytorch.loggers import TensorBoardLogger
+from torch.utils.tensorboard.summary import hparams
 
 from gan_manual.metrics.base import SampleMetric
 
@@ -13,9 +17,10 @@ class Evaluate(L.Callback):
     """Every ``every_n_epochs`` training epochs, and once in ``test``, logs the metric's figures.
 
     Training logs them under their own names (``fid``, ``precision``, ``modes``...), at the end of the epoch and
-    before checkpointing, so ``ModelCheckpoint(monitor="fid", mode="min")`` can keep the best. ``test`` logs
-    ``test/<name>`` and prints a table with the sample count, the feature space and the reference split, beside
-    the same figures for real training data (the floor: what a perfect generator would score).
+    before checkpointing, so ``ModelCheckpoint(monitor="fid", mode="min")`` can keep the best; they are also the
+    metrics of the run's TensorBoard HParams record. ``test`` logs ``test/<name>``. Each evaluation prints a table
+    with the sample count, the feature space and the reference split, beside the same figures for real training
+    data (the floor: what a perfect generator would score).
 
     Args:
         metric: What to compute (``class_path`` of a :class:`SampleMetric`).
@@ -38,6 +43,7 @@ class Evaluate(L.Callback):
         self.every_n_epochs = every_n_epochs
         self.seed = seed
         self.batch_size = batch_size
+        self._floor: Optional[dict[str, float]] = None
 
     def check(self, datamodule: L.LightningDataModule) -> None:
         """The metric can score this data (asked by the CLI before anything is written)."""
@@ -59,18 +65,40 @@ class Evaluate(L.Callback):
         fake = pl_module.generate(self.num_samples, self.seed, self.batch_size, labels)
         return self.metric(fake) if labels is None else self.metric(fake, labels)
 
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        # TensorBoard's HParams tab: the run's hyperparameters with these figures as its metrics (their values
+        # are the scalars logged under the same names), in place of Lightning's placeholder hp_metric of -1.
+        names = self.metric.names(conditional=pl_module.num_classes > 0)
+        for logger in trainer.loggers:
+            if isinstance(logger, TensorBoardLogger) and trainer.is_global_zero and self.every_n_epochs > 0:
+                writer = logger.experiment.file_writer
+                for summary in hparams(_flat(dict(logger.hparams)), dict.fromkeys(names, 0.0)):
+                    writer.add_summary(summary)
+
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.every_n_epochs <= 0 or (trainer.current_epoch + 1) % self.every_n_epochs:
             return
         figures = self.evaluate(pl_module)  # every process computes the same (same noise, same data)
         pl_module.log_dict(figures, on_epoch=True, on_step=False)
+        self._show(trainer, pl_module, figures, f"epoch {trainer.current_epoch}")
 
     def on_test_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         figures = self.evaluate(pl_module)
         pl_module.log_dict({f"test/{k}": v for k, v in figures.items()}, on_epoch=True, on_step=False)
-        if trainer.is_global_zero:
-            floor = self.metric.floor(self.num_samples, conditional=pl_module.num_classes > 0)
-            sys.stdout.write(table(figures, floor, self.metric.describe(self.num_samples)))
+        self._show(trainer, pl_module, figures, "test")
+
+    def _show(self, trainer: L.Trainer, pl_module: L.LightningModule, figures: dict[str, float], when: str) -> None:
+        """The table of ``figures`` and their floor (computed once) on the console, from the first process."""
+        if not trainer.is_global_zero:
+            return
+        if self._floor is None:
+            self._floor = self.metric.floor(self.num_samples, conditional=pl_module.num_classes > 0)
+        text = table(figures, self._floor, f"{when}: {self.metric.describe(self.num_samples)}")
+        bar = trainer.progress_bar_callback
+        if bar is not None and hasattr(bar, "print") and not getattr(bar, "is_disabled", True):
+            bar.print(text.rstrip("\n"))  # above the progress bar, which would otherwise overwrite it
+        else:
+            sys.stdout.write(text)
 
 
 def table(figures: dict[str, float], floor: dict[str, float], description: str) -> str:
@@ -80,3 +108,18 @@ def table(figures: dict[str, float], floor: dict[str, float], description: str) 
     rows += [f"{k:<{width}}  {v:>12.4f}  {floor.get(k, float('nan')):>12.4f}" for k, v in figures.items()]
     rule = "-" * len(rows[0])
     return "\n".join(["", description, rule, rows[0], rule, *rows[1:], rule, ""]) + "\n"
+
+
+def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """Nested hyperparameters as HParams takes them: ``a/b`` keys, numbers, strings and booleans (anything else
+    as JSON)."""
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flat(value, f"{name}/"))
+        elif isinstance(value, (int, float, str, bool)):
+            flat[name] = value
+        else:
+            flat[name] = json.dumps(value, default=str)
+    return flat

@@ -17,7 +17,7 @@ from typing import Any, NoReturn, Optional
 import lightning as L
 import yaml
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser
-from lightning.pytorch.utilities import rank_zero_info
+from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
 from gan_manual import compat, resume, sample, upgrade
 from gan_manual.checkpoint_io import remove_stale
@@ -105,7 +105,11 @@ class GANCLI(compat.HookedLightningCLI):
     def parse_arguments(self, parser: LightningArgumentParser, args: ArgsType) -> None:
         argv = sys.argv[1:] if args is None else args
         if isinstance(argv, list):
-            argv = args = [upgrade.option(a) if isinstance(a, str) else a for a in argv]
+            argv = [upgrade.option(a) if isinstance(a, str) else a for a in argv]
+            if args is None:  # Lightning reads sys.argv itself (and warns when given both)
+                sys.argv[1:] = argv
+            else:
+                args = argv
             checks.check_config_files([str(a) for a in argv])
             nested = [m.group(1) for a in argv if (m := re.fullmatch(r"--(\w+(?:\.\w+)+)\.help(=.*)?", str(a)))]
             _NESTED_HELP.set(nested[0].replace(".init_args.", ".") if nested else None)
@@ -170,6 +174,8 @@ class GANCLI(compat.HookedLightningCLI):
         if self._checkpoint is not None:
             resume.check_same_model(self.model, self._checkpoint, self.config[self.subcommand].ckpt_path)
             self._checkpoint = None  # free the memory before the trainer loads it again
+        if not self.trainer.fast_dev_run and rank_zero_only.rank == 0:
+            note(f"{self.subcommand}: writes to {self.trainer.log_dir}")
 
     before_validate = before_test = _before_run
 

@@ -1,6 +1,8 @@
 """Changes the CLI makes to a parsed config before anything is built, each said on stderr: what a run needs that
 the config cannot say well (the data folder in use, DDP for GANs, where evaluation writes) and what would
-otherwise fail or be doubled (a progress bar turned off but listed, a callback listed twice)."""
+otherwise fail or be doubled (a progress bar turned off but listed, a callback listed twice). One more is not
+said, as it changes no figure: TensorBoard's placeholder ``hp_metric`` of -1 is off (``Evaluate`` gives the
+HParams record its figures)."""
 
 from importlib import import_module
 from pathlib import Path
@@ -8,6 +10,7 @@ from typing import Any, Optional
 
 from jsonargparse import Namespace
 from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar
+from lightning.pytorch.loggers import TensorBoardLogger
 
 from gan_manual.console import note
 from gan_manual.errors import ConfigError
@@ -23,6 +26,7 @@ def normalize(config: Namespace) -> None:
     record_data_root(config)
     drop_extra_callbacks(config)
     ddp_for_gans(config)
+    no_placeholder_hp_metric(config)
 
 
 def _class_of(entry: Any) -> Optional[type]:
@@ -45,6 +49,16 @@ def record_data_root(config: Namespace) -> None:
     default = getattr(_class_of(data), "default_root", None)
     if init is not None and "root" in init and init.root is None and callable(default):
         init.root = str(Path(default()).resolve())
+
+
+def no_placeholder_hp_metric(config: Namespace) -> None:
+    """``default_hp_metric: false`` for every TensorBoardLogger: Lightning's would write an HParams record with
+    ``hp_metric = -1`` first, and TensorBoard shows the first record of a run, not Evaluate's."""
+    loggers = config.trainer.get("logger")
+    for entry in loggers if isinstance(loggers, list) else [loggers]:
+        cls = _class_of(entry)
+        if cls is not None and issubclass(cls, TensorBoardLogger) and entry.get("init_args") is not None:
+            entry.init_args.default_hp_metric = False
 
 
 def drop_extra_callbacks(config: Namespace) -> None:

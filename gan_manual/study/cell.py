@@ -73,7 +73,7 @@ def run(cell: Cell, threads: int, num_samples: int, metrics: tuple[str, ...]) ->
     with _output_to(cell.folder / "output.log") as log:
         try:
             cli = main(["fit", *arguments(cell), "--ckpt_path=last"])
-            record.figures = _finish(cli, cell, num_samples)
+            record.figures, record.picture = _finish(cli, cell, num_samples)
             record.logged = read_logs(cell.folder, list(metrics))
             record.status = "done"
         except SystemExit as exit:  # the CLI said why in one line, "error: ..."
@@ -98,9 +98,9 @@ def _attempted_on(cell: Cell, resumed: bool, here: dict[str, Any]) -> list[dict[
     return machines
 
 
-def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:
-    """The final figures of the config's Evaluate metric (none without one), samples for the picture, and the
-    HParams record."""
+def _finish(cli: Any, cell: Cell, num_samples: int) -> tuple[dict[str, float], str]:
+    """The final figures of the config's Evaluate metric (none without one), samples and their picture (what it
+    shows: ``points`` or ``images``), and the HParams record."""
     model, figures = cli.model, {}
     evaluate = next((cb for cb in cli.trainer.callbacks if isinstance(cb, Evaluate)), None)
     if evaluate is not None:
@@ -111,7 +111,7 @@ def _finish(cli: Any, cell: Cell, num_samples: int) -> dict[str, float]:
     real = cli.datamodule.reference_samples("train", num_samples) if samples.dim() == 2 else None
     generation.write(cell.folder, samples, labels, picture(samples, real), "samples.png")
     _write_hparams(cell, figures)
-    return figures
+    return figures, "points" if real is not None else "images"
 
 
 def _write_hparams(cell: Cell, figures: dict[str, float]) -> None:

@@ -1,6 +1,7 @@
 """A study's pictures (PNG, matplotlib): each metric over training per variant with its seeds as a band, the
 final figures per variant with every seed as a point, and each variant's samples side by side."""
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ matplotlib.use("Agg")  # files only: no display needed, none opened
 
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 
 #: A metric over training: (epochs completed or seconds of training, value), in order.
 Curve = list[tuple[float, float]]
@@ -58,14 +60,29 @@ def plot_finals(rows: list[dict[str, Any]], columns: list[str], path: Path) -> N
     _save(fig, path)
 
 
-def plot_samples(samples: dict[str, Path], path: Path) -> None:
-    """One panel per variant: the picture of its first finished seed's samples (the cell's ``samples.png``)."""
+@dataclass(frozen=True)
+class Samples:
+    """A cell's picture of its samples (``samples.png``), the seed of its run, and whether it shows 2D points."""
+
+    file: Path
+    seed: int
+    points: bool = False
+
+
+def plot_samples(samples: dict[str, Samples], path: Path) -> None:
+    """One panel per variant: the picture of its first finished seed's samples, titled with that seed; a legend
+    for the colours where the pictures are of points (generated red, real grey)."""
     fig, axes = _axes(len(samples), size=3.2)
-    for ax, (group, file) in zip(axes, samples.items()):
-        ax.imshow(plt.imread(file))
-        ax.set_title(group, fontsize="small")
+    for ax, (group, shown) in zip(axes, samples.items()):
+        ax.imshow(plt.imread(shown.file))
+        ax.set_title(f"{group} (seed {shown.seed})" if group else f"seed {shown.seed}", fontsize="small")
         ax.axis("off")
-    _save(fig, path)
+    points = any(shown.points for shown in samples.values())
+    if points:  # the colours of gan_manual.pictures.scatter
+        fig.legend(handles=[Patch(color=(0.85, 0.1, 0.1), label="generated"),
+                            Patch(color=(0.7, 0.7, 0.7), label="real (training data)")],
+                   loc="lower center", ncol=2, fontsize="small", frameon=False)
+    _save(fig, path, bottom=0.08 if points else 0.0)
 
 
 def _axes(n: int, size: float = 4.0) -> tuple[Any, list[Any]]:
@@ -77,7 +94,8 @@ def _axes(n: int, size: float = 4.0) -> tuple[Any, list[Any]]:
     return fig, list(axes.flat[:n])
 
 
-def _save(fig: Any, path: Path) -> None:
-    fig.tight_layout()
+def _save(fig: Any, path: Path, bottom: float = 0.0) -> None:
+    """``path``, with the panels above the lowest ``bottom`` of the figure (where a legend goes)."""
+    fig.tight_layout(rect=(0, bottom, 1, 1))
     fig.savefig(path, dpi=80)
     plt.close(fig)

@@ -34,6 +34,8 @@ class Record:
         logged: The study's metrics as logged over training (:func:`gan_manual.study.report.read_logs`).
         machine: The machine of the last attempt (:func:`gan_manual.machine.describe`).
         machines: Every machine the run trained on, each once, the last attempt's last.
+        picture: What the cell's ``samples.png`` shows: ``points`` (2D samples, red, over the real data's, grey) or
+            ``images``; empty in records written before it was kept.
     """
 
     cell: str
@@ -47,6 +49,7 @@ class Record:
     logged: Optional[dict[str, Any]] = None
     machine: Optional[dict[str, Any]] = None
     machines: list[dict[str, Any]] = field(default_factory=list)
+    picture: str = ""
 
     @classmethod
     def of(cls, cell: Cell, **outcome: Any) -> "Record":

@@ -4,6 +4,7 @@ variant: mean ± std over seeds, the range, the best mean of each column in bold
 from the logs themselves)."""
 
 import csv
+import json
 import math
 import statistics
 from pathlib import Path
@@ -108,7 +109,7 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
     axes = study.columns()
     head = [*axes, "runs", *(f"{c} ({'higher' if goal(study, c) == 'max' else 'lower'} is better)" for c in columns),
             "minutes"]
-    lines = [f"# Study `{study.path}`", "", f"Reproduce: `{command}`", "",
+    lines = [f"# Study `{study.path}`", "", f"Reproduce: `{command}`", "", *_changes(study),
              f"Mean ± standard deviation over seeds {', '.join(map(str, study.seeds))} [min, max]; the best mean of "
              f"each column in bold. Cells: `{_shown(study.output_dir / 'cells')}`; every row of `results.csv` is one "
              f"run.",
@@ -129,6 +130,21 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
         lines += [f"- `{r['cell']}`: {r.get('error') or r['status']}" for r in failed]
     lines += ["", *(f"![{Path(p).stem}]({p})" for p in pictures)]
     path.write_text("\n".join(lines) + "\n")
+
+
+def _changes(study: Study) -> list[str]:
+    """What every cell starts from and what each variant changes (its overrides and extra configs), as lines."""
+    def shown(changes: dict[str, Any]) -> str:
+        parts = [f"`-c {config}`" for config in changes.get("configs", ())]
+        parts += [f"`{key}={value if isinstance(value, str) else json.dumps(value)}`"
+                  for key, value in changes.items() if key != "configs"]
+        return ", ".join(parts) or "nothing"
+
+    lines = [f"Every cell: {shown({'configs': study.configs, **study.overrides})}."]
+    if study.variants:
+        lines += ["", "What each variant changes:", ""]
+        lines += [f"- {name}: {shown(changes)}" for name, changes in study.variants.items()]
+    return [*lines, ""]
 
 
 def _machines(rows: list[dict[str, Any]]) -> list[str]:
@@ -208,7 +224,7 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
             continue
         runs.append(logged)
         if cell.group not in samples and (cell.folder / "samples.png").is_file():
-            samples[cell.group] = cell.folder / "samples.png"
+            samples[cell.group] = plots.Samples(cell.folder / "samples.png", cell.seed, record.picture == "points")
     out = study.output_dir
     write_csv(study, rows, out / "results.csv")
     pictures = []
