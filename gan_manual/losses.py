@@ -1,7 +1,9 @@
 """Adversarial losses. Each is a small object with one interface, chosen in the config by ``class_path``.
 
 ``d_loss(real, fake)`` and ``g_loss(fake)`` take the discriminator's raw outputs (logits / critic values),
-``(B,)`` each, and return a scalar to minimise. Means over the batch; the two D terms are summed.
+``(B,)`` each, and return a scalar to minimise. Means over the batch; the two D terms are summed. A loss whose G
+objective compares with real samples (the relativistic one) sets ``needs_real_scores`` and takes
+``g_loss(fake, real)``: the system judges the batch's real samples in G's step for it alone.
 :class:`AuxiliaryClassifierLoss` is ACGAN's class term beside them (``model.class_loss``), on class logits.
 """
 
@@ -14,6 +16,10 @@ from gan_manual.component import Component
 
 class GANLoss(Component):
     """Interface of every loss: the discriminator's and the generator's objective."""
+
+    #: Whether ``g_loss`` also takes D's scores on real samples, ``g_loss(fake, real)``; the system computes them
+    #: (one more forward pass of D in G's step) only for a loss that says so.
+    needs_real_scores: bool = False
 
     def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
         """D's loss from its outputs on real ``(B,)`` and generated ``(B,)`` samples."""
@@ -91,6 +97,21 @@ class LeastSquaresLoss(GANLoss):
 
     def g_loss(self, fake: Tensor) -> Tensor:
         return 0.5 * ((fake - self.g_target) ** 2).mean()
+
+
+class RelativisticPairingLoss(GANLoss):
+    """RpGAN (Jolicoeur-Martineau 2019), the loss of R3GAN (Huang et al. 2024): each generated sample is judged
+    against a real one, pair by pair: D's loss is ``softplus(-(D(x_i) - D(G(z_i))))``, G's
+    ``softplus(-(D(G(z_i)) - D(x_i)))``, means over the pairs. R3GAN trains it with R1 and R2 together
+    (``penalty: [R1Penalty, R2Penalty]``), without which it diverges."""
+
+    needs_real_scores = True
+
+    def d_loss(self, real: Tensor, fake: Tensor) -> Tensor:
+        return F.softplus(fake - real).mean()
+
+    def g_loss(self, fake: Tensor, real: Tensor) -> Tensor:  # type: ignore[override]
+        return F.softplus(real - fake).mean()
 
 
 class AuxiliaryClassifierLoss(Component):

@@ -1,12 +1,14 @@
 """Regularisers of the discriminator, added to its loss as ``weight * penalty(...)``.
 
 Each is a callable ``(discriminator, real, fake, rng) -> scalar`` returning the unweighted penalty (it is logged
-as ``train/d_penalty``); ``weight`` is an attribute the system multiplies by. ``discriminator`` maps
-``(B, *data_shape)`` to scores ``(B,)``: the network itself, or for a conditional one a function that gives it the
-real samples' labels. ``real`` and ``fake`` are ``(B, *data_shape)``; ``fake`` is detached. ``rng`` is the
+as ``train/d_penalty``; with several in :class:`Penalties`, ``train/d_penalty_<kind>`` each); ``weight`` is an
+attribute the system multiplies by. ``discriminator`` maps ``(B, *data_shape)`` to scores ``(B,)``: the network itself, or for a
+conditional one a function that gives it the real samples' labels (the generated samples' for a penalty whose
+``labels`` is ``"fake"``, as R2's). ``real`` and ``fake`` are ``(B, *data_shape)``; ``fake`` is detached. ``rng`` is the
 system's noise generator, so runs stay reproducible.
 """
 
+from collections.abc import Sequence
 from typing import Callable
 
 import torch
@@ -34,6 +36,9 @@ class Penalty(Component):
     2k, ...), with the weight times k, so the penalty's mean strength stays (lazy regularisation, StyleGAN2, Karras
     et al. 2020): a penalty that differentiates D's gradient costs about a third of a D step.
     """
+
+    #: Whose labels a conditional D is given in the penalty: the real samples' (``"real"``) or the generated ones'.
+    labels = "real"
 
     def __init__(self, weight: NonNegativeFloat = 10.0, every: PositiveInt = 1) -> None:
         self.weight = weight
@@ -67,6 +72,22 @@ class GradientPenalty(Penalty):
         return ((norm - self.target) ** 2).mean()
 
 
+class R2Penalty(Penalty):
+    """R2 (Mescheder et al. 2018; with R1, R3GAN's pair): E[||grad D(fake)||^2] on generated samples only.
+
+    StyleGAN's and R3GAN's ``gamma`` corresponds to ``weight = gamma / 2``.
+
+    Args:
+        weight: The penalty's weight in D's loss.
+        every: Penalise the D steps of every this-many batches only, with the weight times as much.
+    """
+
+    labels = "fake"  # a conditional D judges each generated sample with the label it was made for
+
+    def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
+        return _grad_norm_sq(discriminator, fake).mean()
+
+
 class R1Penalty(Penalty):
     """R1 (Mescheder et al. 2018): E[||grad D(real)||^2] on real samples only.
 
@@ -80,3 +101,30 @@ class R1Penalty(Penalty):
 
     def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
         return _grad_norm_sq(discriminator, real).mean()
+
+
+class Penalties(Penalty):
+    """Several penalties at once, each with its own ``weight`` and ``every`` (R3GAN's R1 and R2):
+
+        penalty:
+          class_path: gan_manual.penalties.Penalties
+          init_args:
+            penalties:
+            - {class_path: gan_manual.penalties.R1Penalty, init_args: {weight: 5.0}}
+            - {class_path: gan_manual.penalties.R2Penalty, init_args: {weight: 5.0}}
+
+    The system applies each as it would apply it alone (its laziness, its labels) and logs it as
+    ``train/d_penalty_<kind>``. Called directly, it is the sum of its members, each times its weight.
+
+    Args:
+        penalties: The penalties, in the order they are added to D's loss.
+    """
+
+    weight = 1.0  # each member carries its own
+    every = 1
+
+    def __init__(self, penalties: Sequence[Penalty]) -> None:
+        self.penalties = list(penalties)
+
+    def __call__(self, discriminator: Critic, real: Tensor, fake: Tensor, rng: torch.Generator) -> Tensor:
+        return sum(p.weight * p(discriminator, real, fake, rng) for p in self.penalties)  # type: ignore[return-value]

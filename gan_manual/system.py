@@ -37,7 +37,8 @@ class GAN(L.LightningModule):
         discriminator: Maps ``(B, *data_shape)`` to raw scores ``(B,)`` (logits, or critic values).
         loss: The adversarial objective of both networks.
         class_loss: ACGAN's class loss, for a D that returns ``(scores, class_logits)``; joins both losses.
-        penalty: Optional regulariser added to D's loss as ``penalty.weight * penalty(...)``.
+        penalty: Optional regulariser added to D's loss as ``penalty.weight * penalty(...)``; several (R3GAN's R1 and
+            R2), each with its own weight and laziness, in :class:`~gan_manual.penalties.Penalties`.
         augment: Optional augmentation of every image D sees in training, real or fake (e.g. DiffAugment).
         g_optimizer: Builds G's optimizer from its parameters (any torch.optim class by class_path).
         d_optimizer: Builds D's optimizer from its parameters.
@@ -147,7 +148,7 @@ class GAN(L.LightningModule):
             if network == "d":
                 logs.update(self._discriminator_step(real, labels, optimizers["d"], rng))
             else:
-                logs.update(self._generator_step(real.shape[0], optimizers["g"], rng))
+                logs.update(self._generator_step(real, labels, optimizers["g"], rng))
         # Lightning writes step metrics every log_every_n_steps batches (its step axis counts batches); self.log
         # costs more than a small GAN's step, so it is called on those batches only.
         written = self._logs.add(logs, write=(self.batches_trained + 1) % self.trainer.log_every_n_steps == 0)
@@ -168,11 +169,12 @@ class GAN(L.LightningModule):
         self.optimization.clamp_weights(self.discriminator)
         return logs
 
-    def _generator_step(self, batch_size: int, opt: Any, rng: torch.Generator) -> dict[str, Tensor]:
+    def _generator_step(self, real: Tensor, real_labels: Optional[Tensor], opt: Any,
+                        rng: torch.Generator) -> dict[str, Tensor]:
         # D's weights need no gradient here: skipping them saves a third of D's backward pass.
         self.discriminator.requires_grad_(False)
-        fake, labels = self._fakes(batch_size, rng)
-        loss, logs = self.objective.generator(self.discriminator, fake, labels, rng)
+        fake, labels = self._fakes(real.shape[0], rng)
+        loss, logs = self.objective.generator(self.discriminator, fake, labels, rng, real, real_labels)
         opt.zero_grad(set_to_none=True)
         self.manual_backward(loss)
         self.discriminator.requires_grad_(True)

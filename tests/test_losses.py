@@ -5,7 +5,8 @@ import math
 import pytest
 import torch
 
-from gan_manual.losses import HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss, WassersteinLoss
+from gan_manual.losses import (HingeLoss, LeastSquaresLoss, MinimaxLoss, NonSaturatingLoss,
+                               RelativisticPairingLoss, WassersteinLoss)
 
 REAL = torch.tensor([2.0, -1.0])
 FAKE = torch.tensor([0.5, -3.0])
@@ -62,3 +63,13 @@ def test_losses_are_differentiable_scalars():
         assert value.shape == ()
         grads = torch.autograd.grad(value, (real, fake))
         assert all(torch.isfinite(g).all() for g in grads)
+
+
+def test_relativistic_pairing_judges_each_generated_sample_against_its_real_one():
+    """RpGAN on the pairs (2, 0.5) and (-1, -3): D's loss softplus(-(real - fake)), G's softplus(-(fake - real))."""
+    loss = RelativisticPairingLoss()
+    assert loss.needs_real_scores and not NonSaturatingLoss().needs_real_scores
+    assert loss.d_loss(REAL, FAKE).item() == pytest.approx(mean(softplus(-1.5), softplus(-2.0)), rel=1e-6)
+    assert loss.g_loss(FAKE, REAL).item() == pytest.approx(mean(softplus(1.5), softplus(2.0)), rel=1e-6)
+    # Pairs, not batches: swapping the fakes changes it (a loss on the means would not change).
+    assert loss.d_loss(REAL, FAKE.flip(0)).item() != pytest.approx(loss.d_loss(REAL, FAKE).item())
