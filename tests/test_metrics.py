@@ -10,7 +10,7 @@ from gan_manual.data import GridDataModule, MNISTDataModule, RingDataModule, Sta
 from gan_manual.data.images import to_unit_range
 from gan_manual.metrics import ClassifierMetrics, StackedMNISTModes, mode_metrics
 from gan_manual.metrics.classifier import load_classifier
-from gan_manual.metrics.knn import precision_recall
+from gan_manual.metrics.knn import density_coverage, precision_recall
 from helpers import REAL_DATA
 
 
@@ -47,6 +47,21 @@ def test_precision_recall_known_answers():
     assert precision_recall(two_modes, real.clone()) == (1.0, 0.5)
 
 
+def test_density_coverage_by_hand():
+    """Reals at 0, 1, 2, 3 (k=1: every ball of radius 1). A fake at 0.5 lies in the balls of 0 and 1, one at 10 in
+    none: density (2 + 0) / (1 * 2) = 1; coverage: the balls of 0 and 1 hold a fake, those of 2 and 3 do not."""
+    real = torch.tensor([[0.0], [1.0], [2.0], [3.0]])
+    assert density_coverage(real, torch.tensor([[0.5], [10.0]]), k=1) == (1.0, 0.5)
+    # Fakes crowding one dense spot: density above 1, coverage low (precision would read 1, recall low).
+    crowd = torch.full((4, 1), 0.5)
+    assert density_coverage(real, crowd, k=1) == (2.0, 0.5)
+    rng = torch.Generator().manual_seed(0)
+    data = torch.randn(400, 8, generator=rng)
+    density, coverage = density_coverage(data, data.clone(), k=5)
+    assert coverage == 1.0 and density >= 1.0  # each real sits in its own ball and in its neighbours'
+    assert density_coverage(data, data + 100.0, k=5) == (0.0, 0.0)
+
+
 needs_mnist = pytest.mark.skipif(REAL_DATA is None, reason="set GAN_MANUAL_DATA to a folder holding MNIST/raw/")
 
 
@@ -81,6 +96,8 @@ def test_classifier_metrics_known_answers(mnist_metrics):
     assert floor["fid"] < 10 and noise["fid"] > 100 * floor["fid"]
     assert floor["kid"] < 0.02 * noise["kid"]
     assert floor["precision"] > 0.8 and floor["recall"] > 0.8
+    assert 0.8 < floor["density"] < 1.2 and floor["coverage"] > 0.8 and itself["coverage"] == 1.0
+    assert noise["density"] < 0.1 and noise["coverage"] < 0.1
     assert noise["precision"] < 0.3 and noise["recall"] == 0.0
     assert floor["inception_score"] > 9 and floor["classes_covered"] == 10
     threes = metric(metric.real[data.eval_tensors[1] == 3])

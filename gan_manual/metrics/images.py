@@ -1,5 +1,6 @@
 """Image metrics with the shipped classifier: FID, KID, classifier IS (torchmetrics), classes covered and the KL
-of the class histogram to uniform, and k-NN precision/recall (Kynkäänniemi et al. 2019); for a conditional
+of the class histogram to uniform, k-NN precision/recall (Kynkäänniemi et al. 2019) and density/coverage (Naeem
+et al. 2020); for a conditional
 generator also the share of samples classified as the class they were made for, and FID per class."""
 
 from typing import Literal, Optional
@@ -16,7 +17,7 @@ from torchmetrics.image.kid import KernelInceptionDistance
 from gan_manual.errors import ConfigError, require_data_shape
 from gan_manual.metrics.base import SampleMetric, kl_to_uniform
 from gan_manual.metrics.classifier import load_classifier
-from gan_manual.metrics.knn import precision_recall
+from gan_manual.metrics.knn import density_coverage, precision_recall
 
 
 #: The torchvision dataset each shipped classifier was trained on.
@@ -33,6 +34,7 @@ class ClassifierMetrics(SampleMetric):
     Args:
         classifier: Shipped weights to use: ``mnist`` (the only ones shipped).
         k: Neighbours for precision/recall (the paper's 3).
+        density_k: Neighbours for density/coverage (Naeem et al.'s 5).
         min_class_share: A class counts as covered when at least this share of the samples is classified as it.
         kid_subset_size: Size of KID's random subsets (at most the sample count).
         batch_size: Images per forward pass of the classifier.
@@ -42,6 +44,7 @@ class ClassifierMetrics(SampleMetric):
         self,
         classifier: Literal["mnist"] = "mnist",
         k: PositiveInt = 3,
+        density_k: PositiveInt = 5,
         min_class_share: float = 0.01,
         kid_subset_size: PositiveInt = 1000,
         batch_size: PositiveInt = 1000,
@@ -49,6 +52,7 @@ class ClassifierMetrics(SampleMetric):
         self.classifier = classifier
         self.net = load_classifier(classifier)
         self.k = k
+        self.density_k = density_k
         self.min_class_share = min_class_share
         self.kid_subset_size = kid_subset_size
         self.batch_size = batch_size
@@ -76,7 +80,7 @@ class ClassifierMetrics(SampleMetric):
 
     def names(self, conditional: bool = False) -> tuple[str, ...]:
         unconditional = ("fid", "kid", "kid_std", "inception_score", "inception_score_std", "classes_covered",
-                         "class_kl", "precision", "recall")
+                         "class_kl", "precision", "recall", "density", "coverage")
         return unconditional + (("class_accuracy", "class_fid") if conditional else ())
 
     def describe(self, num_samples: int) -> str:
@@ -114,7 +118,9 @@ class ClassifierMetrics(SampleMetric):
         counts = torch.bincount(self.net.head(fake).argmax(1), minlength=10)
         # On unit-length features: raw LeNet features put pure noise among low-norm real digits (precision 0.94
         # for noise); normalized, noise scores 0.16 and real training images 0.86.
-        precision, recall = precision_recall(normalize(real, dim=1), normalize(fake, dim=1), self.k)
+        real_unit, fake_unit = normalize(real, dim=1), normalize(fake, dim=1)
+        precision, recall = precision_recall(real_unit, fake_unit, self.k)
+        density, coverage = density_coverage(real_unit, fake_unit, self.density_k)
         return {
             "fid": fid.compute().item(),
             "kid": kid_mean.item(),
@@ -125,6 +131,8 @@ class ClassifierMetrics(SampleMetric):
             "class_kl": kl_to_uniform(counts),
             "precision": precision,
             "recall": recall,
+            "density": density,
+            "coverage": coverage,
         }
 
     def _conditional(self, fake: Tensor, labels: Tensor) -> dict[str, float]:

@@ -1,4 +1,5 @@
-"""k-nearest-neighbour precision and recall of generative models (Kynkäänniemi et al. 2019)."""
+"""k-nearest-neighbour measures of generative models: precision and recall (Kynkäänniemi et al. 2019), density and
+coverage (Naeem et al. 2020). Features are rows, ``(N, D)``."""
 
 import torch
 from torch import Tensor
@@ -28,3 +29,18 @@ def precision_recall(real: Tensor, fake: Tensor, k: int = 3) -> tuple[float, flo
     precision = coverage_of(fake, real, kth_neighbour_radii(real, k))
     recall = coverage_of(real, fake, kth_neighbour_radii(fake, k))
     return precision, recall
+
+
+def density_coverage(real: Tensor, fake: Tensor, k: int = 5, chunk: int = 2048) -> tuple[float, float]:
+    """Density: how many real k-NN balls hold each fake, on average, over k (1 where fakes sit as the reals do;
+    above 1 where they crowd the dense regions); coverage: share of real balls that hold at least one fake. Unlike
+    precision and recall, both rest on real balls only, so outlying fakes cannot inflate them.
+    ``real`` ``(N, D)``, ``fake`` ``(M, D)``."""
+    radii = kth_neighbour_radii(real, k)
+    held = torch.zeros(len(real), dtype=torch.bool)
+    inside = 0
+    for block in fake.split(chunk):
+        within = torch.cdist(block, real) <= radii  # (m, N): fake j in the ball of real i
+        inside += int(within.sum())
+        held |= within.any(dim=0)
+    return inside / (k * len(fake)), held.double().mean().item()
