@@ -332,3 +332,59 @@ def test_toys_resume_exactly(name, fake_data, tmp_path):
     assert any(k.startswith("generator_ema.") for k in ours["state_dict"])
     for key in COMPARED:
         assert_same(ours[key], theirs[key], key)
+
+
+#: RESUME_YAML's run under RpGAN with R1 and R2, its hyperparameters on ramps (R3GAN's kind) instead of StepLR: both
+#: learning rates (one counted in batches, one in images), D's beta2, the penalties' weight, the moving average's
+#: half-life.
+RAMPS_YAML = RESUME_YAML.replace(
+    "    g_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1, gamma: 0.5}}\n"
+    "    d_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1, gamma: 0.5}}\n",
+    """    g_scheduler: null
+    d_scheduler: null
+    loss: gan_manual.losses.RelativisticPairingLoss
+    penalty:
+      class_path: gan_manual.penalties.Penalties
+      init_args:
+        penalties: [{class_path: gan_manual.penalties.R1Penalty}, {class_path: gan_manual.penalties.R2Penalty}]
+""").replace(
+    "  - class_path: gan_manual.callbacks.LearningRates\n",
+    """  - class_path: gan_manual.callbacks.LearningRates
+  - class_path: gan_manual.callbacks.Ramps
+    init_args:
+      g_lr: {class_path: gan_manual.ramps.CosineRamp, init_args: {start: 0.0002, end: 0.00005, length: 20}}
+      d_lr:
+        class_path: gan_manual.ramps.LinearRamp
+        init_args: {start: 0.0002, end: 0.0001, length: 2560, unit: images}
+      d_beta2: {class_path: gan_manual.ramps.LinearRamp, init_args: {start: 0.9, end: 0.99, length: 25}}
+      penalty_weight: {class_path: gan_manual.ramps.CosineRamp, init_args: {start: 1.0, end: 0.1, length: 30}}
+      g_ema_half_life: {class_path: gan_manual.ramps.HalfLife, init_args: {half_life: 1000, ramp_up: 0.05}}
+""")
+
+
+@pytest.mark.slow
+def test_ramps_and_the_relativistic_loss_resume_exactly(fake_data, tmp_path):
+    assert RAMPS_YAML.count("Ramps") == 1 and "StepLR" not in RAMPS_YAML
+    reference, killed = tmp_path / "uninterrupted", tmp_path / "killed"
+    for folder in (reference, killed):
+        folder.mkdir()
+        (folder / "ramps.yaml").write_text(RAMPS_YAML)
+
+    def fit(folder: Path, *args: str) -> subprocess.CompletedProcess:
+        return run_cli(["fit", "-c", config("configs/advanced_gan.yaml"), "-c", "ramps.yaml", *args], folder,
+                       fake_data)
+
+    assert fit(reference).returncode == 0
+    result = fit(killed, kill_at(14))  # mid-epoch, between two of the run's checkpoints
+    assert result.returncode == -9, result.stderr[-3000:]
+    assert torch.load(newest_last(killed), weights_only=True)["gan_manual"]["batches_trained"] == 12
+    resumed = fit(killed, "--ckpt_path", "last")
+    assert resumed.returncode == 0, resumed.stderr[-3000:]
+    ours, theirs = (torch.load(newest_last(f), weights_only=True) for f in (killed, reference))
+    assert ours["gan_manual"]["batches_trained"] == 30
+    for key in COMPARED:
+        assert_same(ours[key], theirs[key], key)
+    groups = ours["optimizer_states"][1]["param_groups"][0]  # D's, after the last batch's ramps
+    assert groups["lr"] == pytest.approx(0.0001) and groups["betas"][1] == pytest.approx(0.99)
+    logged = scalars(killed / "runs/r/version_1")
+    assert {"ramp/g_lr", "ramp/penalty_weight", "ramp/g_ema_decay"} <= {tag for tag, _ in logged}

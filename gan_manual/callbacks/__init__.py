@@ -6,6 +6,7 @@ from gan_manual.callbacks.evaluate import Evaluate
 from gan_manual.callbacks.learning_rates import LearningRates
 from gan_manual.callbacks.memory_format import ChannelsLast
 from gan_manual.callbacks.progress import ProgressBar
+from gan_manual.callbacks.ramps import Ramps
 from gan_manual.callbacks.samples import ImageGrid, PointCloud, SampleWriter
 # Still importable from here, as before they moved to modules of their own.
 from gan_manual.errors import DivergenceError
@@ -14,5 +15,5 @@ from gan_manual.prediction import PredictionWriter
 
 __all__ = [
     "ChannelsLast", "DivergenceError", "DivergenceGuard", "Evaluate", "ImageGrid", "LearningRates", "PointCloud",
-    "PredictionWriter", "ProgressBar", "ResumeCheckpoint", "SampleWriter",
+    "PredictionWriter", "ProgressBar", "Ramps", "ResumeCheckpoint", "SampleWriter",
 ]

@@ -168,7 +168,7 @@ class GANCLI(compat.HookedLightningCLI):
         callbacks accept what they were given, and the checkpoint holds this model."""
         checks.check_outputs(self.trainer)
         checks.check_model(self.model, self.datamodule, fitting=self.subcommand == "fit")
-        checks.check_callbacks(self.trainer, self.datamodule)
+        checks.check_callbacks(self.trainer, self.datamodule, self.model)
         self.config_init[self.subcommand].prediction.check(self.model.num_classes)
         checks.note_slow_precision(self.trainer)
         if self._checkpoint is not None:

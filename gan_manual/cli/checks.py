@@ -95,14 +95,17 @@ def _build(key: str, build: Any, argument: Any) -> Any:
         raise ConfigError(f"{key}: {error}") from error
 
 
-def check_callbacks(trainer: L.Trainer, datamodule: Optional[L.LightningDataModule]) -> None:
-    """Callbacks that say what data they need (``check(datamodule)``: sample pictures, metrics) get to say it now."""
-    if datamodule is None:
-        return
+def check_callbacks(trainer: L.Trainer, datamodule: Optional[L.LightningDataModule],
+                    model: Optional[L.LightningModule] = None) -> None:
+    """Callbacks that say what data they need (``check(datamodule)``: sample pictures, metrics) or what of the
+    system they move (``check_system(model)``: ramps) get to say it now."""
     for callback in trainer.callbacks:
         check = getattr(callback, "check", None)
-        if callable(check):
+        if callable(check) and datamodule is not None:
             check(datamodule)
+        check_system = getattr(callback, "check_system", None)
+        if callable(check_system) and model is not None:
+            check_system(model)
 
 
 def note_slow_precision(trainer: L.Trainer) -> None:

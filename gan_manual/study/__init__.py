@@ -157,7 +157,7 @@ def validate(cells: list[Cell]) -> dict[str, Optional[set[str]]]:
             with _quiet(captured):
                 cli = GANCLI(args=arguments(cell), run=False)
                 checks.check_model(cli.model, cli.datamodule, fitting=True)
-                checks.check_callbacks(cli.trainer, cli.datamodule)
+                checks.check_callbacks(cli.trainer, cli.datamodule, cli.model)
                 logged[cell.group] = _figure_names(cli.trainer, cli.model.num_classes > 0)
         except SystemExit:
             raise ConfigError(f"study cell {cell.group}: {last_error(captured.getvalue()) or 'refused'}")
