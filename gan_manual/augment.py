@@ -3,15 +3,16 @@ generated images wherever D sees them, in D's and in G's steps, so D cannot memo
 gradient passes through the transforms.
 
 An augmentation is a callable ``(images (B, C, H, W), rng) -> (B, C, H, W)``; ``rng`` is the system's per-batch
-generator, so a resumed run draws the same transforms as the uninterrupted one.
+generator, so a resumed run draws the same transforms as the uninterrupted one. An augmentation with an
+``observe(real_scores)`` method (adaptive augmentation) is shown D's scores on the real images of every D step.
 """
 
 from typing import Literal
 
 import torch
 import torch.nn.functional as F
-from jsonargparse.typing import ClosedUnitInterval
-from torch import Tensor
+from jsonargparse.typing import ClosedUnitInterval, PositiveInt
+from torch import Tensor, nn
 
 from gan_manual.component import Component
 
@@ -76,3 +77,65 @@ class DiffAugment(Augmentation):
         cols = torch.arange(w, device=x.device).view(1, 1, w)
         inside = (rows >= top) & (rows < top + ch) & (cols >= left) & (cols < left + cw)
         return x * (~inside).unsqueeze(1).to(x.dtype)
+
+
+class AdaptiveAugment(nn.Module, Augmentation):
+    """Adaptive augmentation (StyleGAN2-ADA, Karras et al. 2020): each of DiffAugment's transforms is applied to
+    each image with probability ``p``, and ``p`` follows D's overfitting. The system shows it D's scores on the real
+    images of every D step (:meth:`observe`); every ``interval`` steps the overfitting heuristic
+    ``r_t = E[sign(D(real))]`` over them moves ``p`` up when above ``target``, down when below, by
+    ``interval x batch size / speed_images`` (so ``p`` can cross [0, 1] in ``speed_images`` real images). ``p``
+    and the running sums are buffers: checkpointed, exact on resume, logged as ``train/augment_p``; under DDP the
+    sums are added over processes, so every process keeps the same ``p``.
+
+    Args:
+        policy: The transforms, as :class:`DiffAugment`'s.
+        target: The value of ``r_t`` to hold (ADA's 0.6).
+        interval: D steps between adjustments (ADA's 4).
+        speed_images: Real images over which ``p`` may go from 0 to 1 (ADA's 500,000).
+        initial_p: ``p`` at the start.
+    """
+
+    def __init__(self, policy: tuple[Literal["color", "translation", "cutout"], ...] = ("translation", "cutout"),
+                 target: ClosedUnitInterval = 0.6, interval: PositiveInt = 4, speed_images: PositiveInt = 500_000,
+                 initial_p: ClosedUnitInterval = 0.0) -> None:
+        super().__init__()
+        self.transforms = DiffAugment(policy)
+        self.target = target
+        self.interval = interval
+        self.speed_images = speed_images
+        self.register_buffer("p", torch.tensor(float(initial_p), dtype=torch.float64))
+        # Sum of sign(D(real)), images and D steps since the last adjustment.
+        self.register_buffer("signs", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("images", torch.zeros((), dtype=torch.float64))
+        self.register_buffer("steps", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, x: Tensor, rng: torch.Generator) -> Tensor:
+        p = float(self.p)
+        for transform in ("color", "translation", "cutout"):
+            if transform in self.transforms.policy:
+                apply = torch.rand(x.shape[0], generator=rng, device=x.device) < p
+                moved = getattr(self.transforms, f"_{transform}")(x, rng)
+                x = torch.where(apply.view(-1, *(1,) * (x.dim() - 1)), moved, x)
+        return x
+
+    @torch.no_grad()
+    def observe(self, real_scores: Tensor) -> None:
+        """D's raw outputs ``(B,)`` on the real images of one D step; adjusts ``p`` every ``interval`` steps."""
+        self.signs += real_scores.sign().sum().double()
+        self.images += real_scores.numel()
+        self.steps += 1
+        if int(self.steps) % self.interval:
+            return
+        sums = torch.stack([self.signs, self.images])
+        if torch.distributed.is_available() and torch.distributed.is_initialized():
+            torch.distributed.all_reduce(sums)
+        heuristic = sums[0] / sums[1].clamp(min=1)
+        step = sums[1] / self.speed_images  # images of this interval (all processes) over the speed
+        self.p.copy_((self.p + torch.sign(heuristic - self.target) * step).clamp(0.0, 1.0))
+        self.signs.zero_()
+        self.images.zero_()
+
+    def __repr__(self) -> str:
+        return (f"AdaptiveAugment(policy={self.transforms.policy}, target={self.target}, interval={self.interval}, "
+                f"speed_images={self.speed_images}, p={float(self.p):.4f})")

@@ -47,6 +47,10 @@ class Objective:
         loss = self.loss.d_loss(real_scores, fake_scores)
         logs = {"d_loss": loss.detach(), "d_real": real_scores.detach().mean(),
                 "d_fake": fake_scores.detach().mean()}
+        observe = getattr(self.augment, "observe", None)
+        if observe is not None:  # adaptive augmentation: D's view of the (augmented) reals drives its strength
+            observe(real_scores.detach())
+            logs["augment_p"] = self.augment.p.detach().float()
         if self.class_loss is not None:
             class_loss = self.class_loss.d_loss(real_out[1], labels, fake_out[1], fake_labels)
             loss = loss + self.class_loss.weight * class_loss

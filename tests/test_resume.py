@@ -334,14 +334,15 @@ def test_toys_resume_exactly(name, fake_data, tmp_path):
         assert_same(ours[key], theirs[key], key)
 
 
-#: RESUME_YAML's run under RpGAN with R1 and R2, its hyperparameters on ramps (R3GAN's kind) instead of StepLR: both
-#: learning rates (one counted in batches, one in images), D's beta2, the penalties' weight, the moving average's
-#: half-life.
+#: RESUME_YAML's run under RpGAN with R1 and R2 and adaptive augmentation, its hyperparameters on ramps (R3GAN's
+#: kind) instead of StepLR: both learning rates (one counted in batches, one in images), D's beta2, the penalties'
+#: weight, the moving average's half-life.
 RAMPS_YAML = RESUME_YAML.replace(
     "    g_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1, gamma: 0.5}}\n"
     "    d_scheduler: {class_path: torch.optim.lr_scheduler.StepLR, init_args: {step_size: 1, gamma: 0.5}}\n",
     """    g_scheduler: null
     d_scheduler: null
+    augment: {class_path: gan_manual.augment.AdaptiveAugment, init_args: {interval: 2, speed_images: 2000, initial_p: 0.5}}
     loss: gan_manual.losses.RelativisticPairingLoss
     penalty:
       class_path: gan_manual.penalties.Penalties
@@ -363,7 +364,7 @@ RAMPS_YAML = RESUME_YAML.replace(
 
 
 @pytest.mark.slow
-def test_ramps_and_the_relativistic_loss_resume_exactly(fake_data, tmp_path):
+def test_ramps_adaptive_augmentation_and_the_relativistic_loss_resume_exactly(fake_data, tmp_path):
     assert RAMPS_YAML.count("Ramps") == 1 and "StepLR" not in RAMPS_YAML
     reference, killed = tmp_path / "uninterrupted", tmp_path / "killed"
     for folder in (reference, killed):
@@ -387,4 +388,5 @@ def test_ramps_and_the_relativistic_loss_resume_exactly(fake_data, tmp_path):
     groups = ours["optimizer_states"][1]["param_groups"][0]  # D's, after the last batch's ramps
     assert groups["lr"] == pytest.approx(0.0001) and groups["betas"][1] == pytest.approx(0.99)
     logged = scalars(killed / "runs/r/version_1")
-    assert {"ramp/g_lr", "ramp/penalty_weight", "ramp/g_ema_decay"} <= {tag for tag, _ in logged}
+    assert {"ramp/g_lr", "ramp/penalty_weight", "ramp/g_ema_decay", "train/augment_p"} <= {tag for tag, _ in logged}
+    assert float(ours["state_dict"]["augment.p"]) != 0.5  # p moved (and its sums resumed) the same way

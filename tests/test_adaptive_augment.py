@@ -1,0 +1,48 @@
+"""Adaptive augmentation: p's adjustment by hand, the transforms at p = 0 and 1, and a run that logs and keeps p
+(its exact resume is in tests/test_resume.py)."""
+
+import pytest
+import torch
+
+from gan_manual.augment import AdaptiveAugment
+from gan_manual.cli import main
+from helpers import TINY, config
+
+
+def test_p_moves_toward_the_target_every_interval_by_the_images_over_the_speed():
+    ada = AdaptiveAugment(target=0.6, interval=2, speed_images=1000)
+    ada.observe(torch.tensor([1.0, 2.0, 3.0, -1.0]))  # signs +1 +1 +1 -1: r = 0.5 so far, no adjustment yet
+    assert float(ada.p) == 0.0
+    ada.observe(torch.tensor([1.0, 1.0, 1.0, 1.0]))  # r_t = (2 + 4) / 8 = 0.75 > 0.6: up by 8 / 1000
+    assert float(ada.p) == pytest.approx(0.008)
+    for _ in range(2):
+        ada.observe(-torch.ones(4))  # r_t = -1 < 0.6: down by 8 / 1000
+    assert float(ada.p) == 0.0
+    for _ in range(2):
+        ada.observe(-torch.ones(4))  # and no further than 0
+    assert float(ada.p) == 0.0 and int(ada.steps) == 6 and float(ada.images) == 0.0
+    full = AdaptiveAugment(interval=1, speed_images=1, initial_p=0.9)
+    full.observe(torch.ones(4))
+    assert float(full.p) == 1.0  # nor beyond 1
+
+
+def test_p_zero_leaves_images_alone_and_p_one_transforms_every_image():
+    x = torch.rand(16, 1, 8, 8) + 0.5
+    rng = torch.Generator().manual_seed(0)
+    assert torch.equal(AdaptiveAugment(initial_p=0.0)(x, rng), x)
+    moved = AdaptiveAugment(initial_p=1.0)(x, torch.Generator().manual_seed(0))
+    assert moved.shape == x.shape and all(not torch.equal(a, b) for a, b in zip(moved, x))
+    state = AdaptiveAugment(initial_p=0.25).state_dict()
+    assert set(state) == {"p", "signs", "images", "steps"} and float(state["p"]) == 0.25
+
+
+def test_a_run_logs_p_and_checkpoints_it(isolated):
+    cli = main(["fit", "-c", config("configs/gan.yaml"), "-c", config("configs/augment/ada.yaml"), *TINY,
+                "--trainer.enable_progress_bar=false", "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint",
+                "--model.augment.interval=1", "--model.augment.speed_images=1000", "--model.augment.initial_p=0.5",
+                "--data.batch_size=16"])
+    p = float(cli.model.augment.p)
+    assert p != 0.5 and abs(p - 0.5) <= 4 * 16 / 1000 + 1e-9  # moved, by at most 16/1000 a D step (1 a batch)
+    assert "train/augment_p" in cli.trainer.logged_metrics
+    [last] = isolated.glob("runs/gan/version_0/checkpoints/last.ckpt")
+    assert float(torch.load(last, weights_only=True)["state_dict"]["augment.p"]) == p
