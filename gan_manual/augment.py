@@ -94,12 +94,15 @@ class AdaptiveAugment(nn.Module, Augmentation):
         interval: D steps between adjustments (ADA's 4).
         speed_images: Real images over which ``p`` may go from 0 to 1 (ADA's 500,000).
         initial_p: ``p`` at the start.
+        adaptive: False: ``p`` does not follow D (it stays ``initial_p``, or follows a ramp of
+            :class:`~gan_manual.callbacks.Ramps`, as R3GAN's schedule).
     """
 
     def __init__(self, policy: tuple[Literal["color", "translation", "cutout"], ...] = ("translation", "cutout"),
                  target: ClosedUnitInterval = 0.6, interval: PositiveInt = 4, speed_images: PositiveInt = 500_000,
-                 initial_p: ClosedUnitInterval = 0.0) -> None:
+                 initial_p: ClosedUnitInterval = 0.0, adaptive: bool = True) -> None:
         super().__init__()
+        self.adaptive = adaptive
         self.transforms = DiffAugment(policy)
         self.target = target
         self.interval = interval
@@ -122,6 +125,8 @@ class AdaptiveAugment(nn.Module, Augmentation):
     @torch.no_grad()
     def observe(self, real_scores: Tensor) -> None:
         """D's raw outputs ``(B,)`` on the real images of one D step; adjusts ``p`` every ``interval`` steps."""
+        if not self.adaptive:
+            return
         self.signs += real_scores.sign().sum().double()
         self.images += real_scores.numel()
         self.steps += 1

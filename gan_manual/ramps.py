@@ -66,20 +66,39 @@ class CosineRamp(Ramp):
 
 
 class HalfLife(Component):
-    """A moving average's decay per update from its half-life in training images (StyleGAN's ``ema_kimg``, R3GAN's
-    schedule): ``0.5 ** (batch_images / half_life)``, where the half-life is at most ``ramp_up`` times the images
-    seen so far (StyleGAN2-ADA's ``ema_rampup``, 0.05), so early averages forget the random start fast.
+    """A moving average's decay per update from a half-life in training images: ``0.5 ** (batch_images /
+    half_life)`` (StyleGAN's ``ema_kimg``), the half-life capped at ``ramp_up`` times the images seen so far
+    (StyleGAN2-ADA's ``ema_rampup``, 0.05), so early averages forget the random start fast.
 
     Args:
         half_life: Training images over which an update's weight halves (StyleGAN: 10,000 images).
-        ramp_up: Cap the half-life at this share of the images seen so far; 0 turns the ramp-up off.
+        ramp_up: Cap the half-life at this share of the images seen so far; 0 turns the cap off.
     """
 
     def __init__(self, half_life: PositiveFloat = 10_000.0, ramp_up: NonNegativeFloat = 0.05) -> None:
         self.half_life = half_life
         self.ramp_up = ramp_up
 
-    def __call__(self, images: int, batch_images: int) -> float:
-        """The decay of the update after ``images`` training images, each update of ``batch_images``."""
-        half_life = min(self.half_life, images * self.ramp_up) if self.ramp_up else self.half_life
-        return 0.5 ** (batch_images / max(half_life, 1e-8))
+    def images(self, batches: int, images: int) -> float:
+        """The half-life, in images, after ``batches`` batches holding ``images`` images."""
+        return min(self.half_life, images * self.ramp_up) if self.ramp_up else self.half_life
+
+    def __call__(self, batches: int, images: int, batch_images: int) -> float:
+        """The decay of the update after ``batches`` batches and ``images`` images, each update of
+        ``batch_images``."""
+        return 0.5 ** (batch_images / max(self.images(batches, images), 1e-8))
+
+
+class RampedHalfLife(HalfLife):
+    """The half-life itself on a ramp, in images (R3GAN's schedule: from 0 to 5 million images over its first 20
+    million, along a cosine).
+
+    Args:
+        ramp: The half-life in images over training.
+    """
+
+    def __init__(self, ramp: Ramp) -> None:
+        self.ramp = ramp
+
+    def images(self, batches: int, images: int) -> float:
+        return self.ramp(batches, images)

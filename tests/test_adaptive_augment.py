@@ -46,3 +46,18 @@ def test_a_run_logs_p_and_checkpoints_it(isolated):
     assert "train/augment_p" in cli.trainer.logged_metrics
     [last] = isolated.glob("runs/gan/version_0/checkpoints/last.ckpt")
     assert float(torch.load(last, weights_only=True)["state_dict"]["augment.p"]) == p
+
+
+def test_a_scheduled_p_follows_its_ramp_and_not_d(isolated, capsys):
+    fixed = AdaptiveAugment(adaptive=False, interval=1, speed_images=1, initial_p=0.3)
+    fixed.observe(torch.ones(8))
+    assert float(fixed.p) == 0.3
+    ramp = ('--trainer.callbacks+={"class_path": "gan_manual.callbacks.Ramps", "init_args": {"augment_p": '
+            '{"class_path": "gan_manual.ramps.LinearRamp", "init_args": {"start": 0.0, "end": 0.8, "length": 4}}}}')
+    args = ["fit", "-c", config("configs/gan.yaml"), "-c", config("configs/augment/ada.yaml"), *TINY,
+            "--trainer.enable_progress_bar=false", "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", ramp]
+    cli = main([*args, "--model.augment.adaptive=false"])
+    assert float(cli.model.augment.p) == pytest.approx(0.6)  # set at the last batch's start: 3/4 of the way
+    with pytest.raises(SystemExit):
+        main(args)
+    assert "Ramps.augment_p sets the probability of an AdaptiveAugment with adaptive: false" in capsys.readouterr().err

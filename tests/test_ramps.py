@@ -8,7 +8,7 @@ import pytest
 from gan_manual.callbacks import Ramps
 from gan_manual.cli import main
 from gan_manual.errors import ConfigError
-from gan_manual.ramps import ConstantRamp, CosineRamp, HalfLife, LinearRamp
+from gan_manual.ramps import ConstantRamp, CosineRamp, HalfLife, LinearRamp, RampedHalfLife
 from helpers import TINY, config
 
 
@@ -25,11 +25,14 @@ def test_ramps_at_their_ends_and_in_between():
 
 def test_half_life_with_and_without_ramp_up():
     """StyleGAN's beta = 0.5 ** (batch / half-life), the half-life at most ramp_up x images seen."""
-    assert HalfLife(half_life=1000, ramp_up=0)(images=0, batch_images=64) == pytest.approx(0.5 ** (64 / 1000))
+    assert HalfLife(half_life=1000, ramp_up=0)(0, images=0, batch_images=64) == pytest.approx(0.5 ** (64 / 1000))
     ramped = HalfLife(half_life=1000, ramp_up=0.05)
-    assert ramped(images=10_000, batch_images=64) == pytest.approx(0.5 ** (64 / 500))  # capped at 0.05 x 10,000
-    assert ramped(images=100_000, batch_images=64) == pytest.approx(0.5 ** (64 / 1000))
-    assert ramped(images=0, batch_images=64) == 0.0  # the first update takes G as it is
+    assert ramped(0, images=10_000, batch_images=64) == pytest.approx(0.5 ** (64 / 500))  # capped at 0.05 x 10,000
+    assert ramped(0, images=100_000, batch_images=64) == pytest.approx(0.5 ** (64 / 1000))
+    assert ramped(0, images=0, batch_images=64) == 0.0  # the first update takes G as it is
+    # R3GAN's: the half-life on a cosine from 0 to 5M images over 20M; half way, 2.5M.
+    r3gan = RampedHalfLife(CosineRamp(start=0, end=5e6, length=20_000_000, unit="images"))
+    assert r3gan(0, 10_000_000, 512) == pytest.approx(0.5 ** (512 / 2.5e6))
 
 
 RAMPS = ('{"class_path": "gan_manual.callbacks.Ramps", "init_args": {'

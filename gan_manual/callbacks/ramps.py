@@ -1,5 +1,6 @@
 """Hyperparameters that follow ramps over training (R3GAN's schedules): learning rates, Adam's second beta, the
-penalties' weight and the moving average's decay, set before every training batch and logged as ``ramp/<name>``."""
+penalties' weight, the moving average's decay and the augmentation's probability, set before every training batch
+and logged as ``ramp/<name>``."""
 
 from typing import Any, Optional
 
@@ -25,18 +26,22 @@ class Ramps(L.Callback):
             ramps the gamma of R1 and R2 together; weight = gamma / 2).
         g_ema_decay: The decay of G's moving average per G step (replacing its warm-up); needs ``g_ema_decay``
             on the system.
-        g_ema_half_life: The same decay from a half-life in training images with StyleGAN's ramp-up; not with
-            ``g_ema_decay`` here.
+        g_ema_half_life: The same decay from a half-life in training images (:class:`~gan_manual.ramps.HalfLife`,
+            StyleGAN's; :class:`~gan_manual.ramps.RampedHalfLife`, R3GAN's); not with ``g_ema_decay`` here.
+        augment_p: The probability of :class:`~gan_manual.augment.AdaptiveAugment` with ``adaptive: false``
+            (R3GAN's augmentation schedule).
     """
 
     def __init__(self, g_lr: Optional[Ramp] = None, d_lr: Optional[Ramp] = None, g_beta2: Optional[Ramp] = None,
                  d_beta2: Optional[Ramp] = None, penalty_weight: Optional[Ramp] = None,
-                 g_ema_decay: Optional[Ramp] = None, g_ema_half_life: Optional[HalfLife] = None) -> None:
+                 g_ema_decay: Optional[Ramp] = None, g_ema_half_life: Optional[HalfLife] = None,
+                 augment_p: Optional[Ramp] = None) -> None:
         if g_ema_decay is not None and g_ema_half_life is not None:
             raise ConfigError("trainer.callbacks: Ramps takes g_ema_decay or g_ema_half_life, not both")
         self.g_lr, self.d_lr, self.g_beta2, self.d_beta2 = g_lr, d_lr, g_beta2, d_beta2
         self.penalty_weight = penalty_weight
         self.g_ema_decay, self.g_ema_half_life = g_ema_decay, g_ema_half_life
+        self.augment_p = augment_p
         self.values: dict[str, float] = {}
 
     def check_system(self, model: L.LightningModule) -> None:
@@ -52,6 +57,9 @@ class Ramps(L.Callback):
                                       f"({type(optimizer).__name__}) has no betas")
         if self.penalty_weight is not None and model.penalty is None:
             raise ConfigError("trainer.callbacks: Ramps.penalty_weight ramps a penalty, and model.penalty is unset")
+        if self.augment_p is not None and getattr(model.augment, "adaptive", True):
+            raise ConfigError("trainer.callbacks: Ramps.augment_p sets the probability of an AdaptiveAugment with "
+                              "adaptive: false; model.augment is not one")
         if (self.g_ema_decay or self.g_ema_half_life) is not None and model.generator_ema is None:
             raise ConfigError("trainer.callbacks: Ramps ramps the moving average's decay, and the system keeps none; "
                               "set model.g_ema_decay")
@@ -81,9 +89,12 @@ class Ramps(L.Callback):
         if self.g_ema_decay is not None:
             values["g_ema_decay"] = self.g_ema_decay(batches, images)
         elif self.g_ema_half_life is not None:
-            values["g_ema_decay"] = self.g_ema_half_life(images, batch_images)
+            values["g_ema_decay"] = self.g_ema_half_life(batches, images, batch_images)
         if "g_ema_decay" in values:
             pl_module.generator_ema.scheduled_decay = values["g_ema_decay"]
+        if self.augment_p is not None:
+            values["augment_p"] = self.augment_p(batches, images)
+            pl_module.augment.p.fill_(values["augment_p"])
         self.values = values
         if values and (batches + 1) % trainer.log_every_n_steps == 0:  # the system's own logging moments
             pl_module.log_dict({f"ramp/{name}": value for name, value in values.items()}, on_step=True,

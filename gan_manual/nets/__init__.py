@@ -2,6 +2,7 @@
 
 from gan_manual.nets.dcgan import DCGANDiscriminator, DCGANGenerator
 from gan_manual.nets.mlp import MLPDiscriminator, MLPGenerator
+from gan_manual.nets.r3gan import R3GANDiscriminator, R3GANGenerator
 from gan_manual.nets.resnet import ResNetDiscriminator, ResNetGenerator
 
 __all__ = [
@@ -9,6 +10,8 @@ __all__ = [
     "DCGANGenerator",
     "MLPDiscriminator",
     "MLPGenerator",
+    "R3GANDiscriminator",
+    "R3GANGenerator",
     "ResNetDiscriminator",
     "ResNetGenerator",
 ]
