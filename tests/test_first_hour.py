@@ -165,8 +165,8 @@ def test_model_help_fits_and_describes_every_argument(isolated, fake_data):
     flat = " ".join(text.split())
     assert "torch.nn.Identity" not in text
     assert "torch.optim.Rprop" not in text and "torch.optim.lr_scheduler.OneCycleLR" not in text  # torch's lists
-    assert ("shipped: gan_manual.nets.DCGANGenerator, gan_manual.nets.MLPGenerator, gan_manual.nets.ResNetGenerator;"
-            in flat)
+    assert ("shipped: gan_manual.nets.DCGANGenerator, gan_manual.nets.MLPGenerator, gan_manual.nets.R3GANGenerator, "
+            "gan_manual.nets.ResNetGenerator;" in flat)
     # Each argument's entry: its option line, then its description, which must say more than the type.
     entries = text.split("\n  --model.")[1:]
     arguments = [e for e in entries if not e.split()[0].endswith(".help")]
