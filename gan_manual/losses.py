@@ -29,6 +29,12 @@ class GANLoss(Component):
         """G's loss from D's outputs on generated samples ``(B,)``."""
         raise NotImplementedError
 
+    def verdict(self, real: Tensor, fake: Tensor) -> Tensor:
+        """D's verdict on each real sample ``(B,)`` from its outputs on real and generated samples: positive where
+        D takes it for real, negative where for generated. Adaptive augmentation's overfitting heuristic averages
+        its sign. For a logit (and the hinge loss's score) that is the score itself."""
+        return real
+
 
 class NonSaturatingLoss(GANLoss):
     """BCE: D classifies real/fake, G maximises log D(G(z)) (Goodfellow et al. 2014, §3).
@@ -71,6 +77,9 @@ class WassersteinLoss(GANLoss):
     def g_loss(self, fake: Tensor) -> Tensor:
         return -fake.mean()
 
+    #: A critic's values have no decision boundary (only differences mean something), so no verdict.
+    verdict = None  # type: ignore[assignment]
+
 
 class HingeLoss(GANLoss):
     """Hinge loss (Lim & Ye 2017; Miyato et al. 2018): D is pushed to outputs beyond +-1 only."""
@@ -98,6 +107,11 @@ class LeastSquaresLoss(GANLoss):
     def g_loss(self, fake: Tensor) -> Tensor:
         return 0.5 * ((fake - self.g_target) ** 2).mean()
 
+    def verdict(self, real: Tensor, fake: Tensor) -> Tensor:
+        # D's boundary is halfway between its two targets (0.5 in the 0-1 coding), not 0.
+        boundary = 0.5 * (self.real_target + self.fake_target)
+        return real - boundary if self.real_target > self.fake_target else boundary - real
+
 
 class RelativisticPairingLoss(GANLoss):
     """RpGAN (Jolicoeur-Martineau 2019), the loss of R3GAN (Huang et al. 2024): each generated sample is judged
@@ -112,6 +126,10 @@ class RelativisticPairingLoss(GANLoss):
 
     def g_loss(self, fake: Tensor, real: Tensor) -> Tensor:  # type: ignore[override]
         return F.softplus(real - fake).mean()
+
+    def verdict(self, real: Tensor, fake: Tensor) -> Tensor:
+        # Only differences of scores mean something: D's verdict on a real sample is against its pair.
+        return real - fake
 
 
 class AuxiliaryClassifierLoss(Component):

@@ -12,7 +12,8 @@ from typing import Optional
 import torch
 from torch import Tensor, nn
 
-from gan_manual.augment import Augmentation
+from gan_manual.augment import AdaptiveAugment, Augmentation
+from gan_manual.errors import ConfigError
 from gan_manual.losses import AuxiliaryClassifierLoss, GANLoss
 from gan_manual.nets.conditioning import critic, judge, scores_of
 from gan_manual.penalties import Penalties, Penalty
@@ -28,6 +29,10 @@ class Objective:
         self.loss = loss
         self.class_loss = class_loss
         self.augment = augment
+        if isinstance(augment, AdaptiveAugment) and augment.adaptive and loss.verdict is None:
+            raise ConfigError(f"model.augment: AdaptiveAugment follows the sign of D's verdict on real images, and "
+                              f"{type(loss).__name__}'s scores have no decision boundary to give one; use a loss "
+                              f"that has one, DiffAugment, or adaptive: false (p fixed or on a ramp)")
         #: (name logged as train/<name>, penalty): ``d_penalty`` for one, ``d_penalty_<kind>`` for each of several.
         self.penalties: list[tuple[str, Penalty]] = (
             [] if penalty is None else [(_log_name(p, penalty.penalties), p) for p in penalty.penalties]
@@ -47,9 +52,9 @@ class Objective:
         loss = self.loss.d_loss(real_scores, fake_scores)
         logs = {"d_loss": loss.detach(), "d_real": real_scores.detach().mean(),
                 "d_fake": fake_scores.detach().mean()}
-        observe = getattr(self.augment, "observe", None)
-        if observe is not None:  # adaptive augmentation: D's view of the (augmented) reals drives its strength
-            observe(real_scores.detach())
+        if isinstance(self.augment, AdaptiveAugment):
+            if self.augment.adaptive:  # D's verdicts on the (augmented) reals drive its strength
+                self.augment.observe(self.loss.verdict(real_scores.detach(), fake_scores.detach()))
             logs["augment_p"] = self.augment.p.detach().float()
         if self.class_loss is not None:
             class_loss = self.class_loss.d_loss(real_out[1], labels, fake_out[1], fake_labels)

@@ -61,3 +61,25 @@ def test_a_scheduled_p_follows_its_ramp_and_not_d(isolated, capsys):
     with pytest.raises(SystemExit):
         main(args)
     assert "Ramps.augment_p sets the probability of an AdaptiveAugment with adaptive: false" in capsys.readouterr().err
+
+
+def test_p_follows_the_losss_verdict_and_a_critic_without_one_is_refused(isolated, capsys):
+    """Under LSGAN's 0-1 targets D's scores on reals lie near 1 and above 0 even where D is unsure; p must follow
+    the sign against 0.5, so a D that scores every real 0.4 (taking it for generated) lowers p."""
+    from gan_manual.losses import LeastSquaresLoss
+    from gan_manual.objective import Objective
+    ada = AdaptiveAugment(interval=1, speed_images=100, initial_p=0.5)
+    objective = Objective(LeastSquaresLoss(), augment=ada)
+    d = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 1, bias=False))
+    torch.nn.init.zeros_(d[1].weight)
+    d[1].bias = torch.nn.Parameter(torch.tensor([0.4]))
+    x = torch.zeros(4, 1, 2, 2)
+    objective.discriminator(d, x, None, x, None, torch.Generator().manual_seed(0), batch=0)
+    assert float(ada.p) == pytest.approx(0.5 - 4 / 100)
+    args = ["fit", "-c", config("configs/wgan.yaml"), "-c", config("configs/augment/ada.yaml"), *TINY]
+    with pytest.raises(SystemExit):
+        main(args)
+    assert ("model.augment: AdaptiveAugment follows the sign of D's verdict on real images, and WassersteinLoss's "
+            "scores have no decision boundary") in capsys.readouterr().err
+    assert not (isolated / "runs").exists()
+    main([*args, "--model.augment.adaptive=false", "--trainer.enable_progress_bar=false"])

@@ -73,3 +73,16 @@ def test_relativistic_pairing_judges_each_generated_sample_against_its_real_one(
     assert loss.g_loss(FAKE, REAL).item() == pytest.approx(mean(softplus(1.5), softplus(2.0)), rel=1e-6)
     # Pairs, not batches: swapping the fakes changes it (a loss on the means would not change).
     assert loss.d_loss(REAL, FAKE.flip(0)).item() != pytest.approx(loss.d_loss(REAL, FAKE).item())
+
+
+def test_each_loss_gives_ds_verdict_on_real_samples_from_its_own_decision_boundary():
+    """What adaptive augmentation's heuristic takes the sign of: a logit (or hinge score) as it is, an LSGAN score
+    against the midpoint of its targets, a relativistic score against its pair; a critic has none."""
+    real, fake = torch.tensor([2.0, 0.25, 0.75]), torch.tensor([3.0, 0.0, 0.5])
+    for loss in (NonSaturatingLoss(), MinimaxLoss(), HingeLoss()):
+        assert torch.equal(loss.verdict(real, fake), real)
+    assert torch.equal(LeastSquaresLoss().verdict(real, fake), torch.tensor([1.5, -0.25, 0.25]))
+    flipped = LeastSquaresLoss(real_target=-1.0, fake_target=1.0, g_target=-1.0)
+    assert torch.equal(flipped.verdict(real, fake), torch.tensor([-2.0, -0.25, -0.75]))
+    assert torch.equal(RelativisticPairingLoss().verdict(real, fake), torch.tensor([-1.0, 0.25, 0.25]))
+    assert WassersteinLoss().verdict is None
