@@ -129,3 +129,29 @@ def test_stacked_mnist_stacks_three_digits_and_names_their_mode(fake_data):
     again = StackedMNISTDataModule(root=str(fake_data), num_samples=500, num_eval_samples=100, seed=0)
     again.setup("fit")
     assert torch.equal(again.train_tensors[0], raw) and dm.eval_tensors[0].shape == (100, 3, 28, 28)
+
+
+def test_train_images_is_the_same_subset_for_every_seed_and_the_held_out_split_stays_whole(fake_data, isolated,
+                                                                                           capsys):
+    whole = MNISTDataModule(root=str(fake_data))
+    whole.setup("fit")
+    images, labels = whole.train_tensors
+    subsets = []
+    for seed in (0, 1):
+        dm = MNISTDataModule(root=str(fake_data), train_images=100, seed=seed)
+        dm.setup("fit")
+        subsets.append(dm.train_tensors)
+        assert dm.train_tensors[0].shape == (100, 1, 28, 28) and torch.equal(dm.eval_tensors[0], whole.eval_tensors[0])
+        assert len(list(dm.train_dataloader())) == 100 // dm.batch_size
+    assert all(torch.equal(a, b) for a, b in zip(*subsets))
+    # Images of the split with their own labels, spread over it (not its first 100).
+    rows = {bytes(image.numpy()): i for i, image in enumerate(images)}
+    picked = [rows[bytes(image.numpy())] for image in subsets[0][0]]
+    assert torch.equal(labels[picked], subsets[0][1]) and max(picked) > 1000
+    with pytest.raises(ConfigError, match="data.train_images: 60001, more than the 60,000 images of MNIST's"):
+        MNISTDataModule(root=str(fake_data), train_images=60_001)
+    with pytest.raises(ConfigError, match="data.train_images: Stacked MNIST stacks"):
+        StackedMNISTDataModule(root=str(fake_data), train_images=10)
+    small = MNISTDataModule(root=str(fake_data), train_images=5000)  # the fake split has 2048
+    with pytest.raises(ConfigError, match="data.train_images: 5000, more than the 2,048 images of the training"):
+        small.setup("fit")

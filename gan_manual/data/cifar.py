@@ -33,6 +33,7 @@ class CIFAR10DataModule(DownloadedDataModule):
     dataset_class: Any = datasets.CIFAR10
     data_shape = (3, 32, 32)
     num_classes = 10
+    train_split_size = 50_000
 
     def __init__(
         self,

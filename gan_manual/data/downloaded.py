@@ -5,6 +5,8 @@ import shutil
 from pathlib import Path
 from typing import Any, Optional
 
+import torch
+from jsonargparse.typing import PositiveInt
 from torch import Tensor
 
 from gan_manual.data.clusters import KMeansLabels
@@ -21,10 +23,15 @@ class DownloadedDataModule(ImageDataModule):
             ``$GAN_MANUAL_DATA``, else ``./data``.
         download: Fetch the files with torchvision's downloader when they are missing.
         clusters: Train on cluster ids of the images (e.g. ``KMeansLabels``) instead of the data's labels.
+        train_images: Train on this many images of the training split: the same random subset in every run,
+            whatever its seed (drawn with seed 0), as in the small-data experiments of DiffAugment and
+            StyleGAN2-ADA. None: all of them. The held-out split, which the metrics compare with, stays whole.
         **kwargs: ``batch_size``, ``seed``: as in :class:`InMemoryDataModule`.
     """
 
     dataset_class: Any
+    #: Images in the training split (what ``train_images`` may take at most).
+    train_split_size: int
     #: Where ``root: null`` points; the CLI records the folder in the run's config.
     default_root = staticmethod(default_root)
 
@@ -33,11 +40,16 @@ class DownloadedDataModule(ImageDataModule):
         root: Optional[str] = None,
         download: bool = False,
         clusters: Optional[KMeansLabels] = None,
+        train_images: Optional[PositiveInt] = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if train_images is not None and train_images > self.train_split_size:
+            raise ConfigError(f"data.train_images: {train_images}, more than the {self.train_split_size:,} images "
+                              f"of {self._name()}'s training split")
         self.root = Path(root) if root is not None else default_root()
         self.download = download
+        self.train_images = train_images
         self.use_clusters(clusters)
         # Checked here, at instantiation, so the CLI reports it before any run directory is made.
         if self._exists():
@@ -62,6 +74,18 @@ class DownloadedDataModule(ImageDataModule):
     def load(self, train: bool) -> tuple[Tensor, Tensor]:
         """One split: images uint8 ``(N, C, H, W)``, labels int64 ``(N,)``."""
         raise NotImplementedError
+
+    def subset(self, split: tuple[Tensor, Tensor]) -> tuple[Tensor, Tensor]:
+        """The ``train_images`` of a training split ``(images, labels)`` that are trained on, in their order."""
+        if self.train_images is None:
+            return split
+        if self.train_images > len(split[0]):
+            raise ConfigError(f"data.train_images: {self.train_images}, more than the {len(split[0]):,} images of "
+                              f"the training split in {self.folder().resolve()}")
+        # Seed 0, not the run's: every seed of a study trains on the same images.
+        picks = torch.randperm(len(split[0]), generator=torch.Generator().manual_seed(0))[:self.train_images]
+        picks = picks.sort().values
+        return split[0][picks], split[1][picks]
 
     def _name(self) -> str:
         return self.dataset_class.__name__
@@ -93,7 +117,7 @@ class DownloadedDataModule(ImageDataModule):
 
     def setup(self, stage: str) -> None:
         if not self.train_tensors:
-            self.train_tensors = self.load(train=True)
+            self.train_tensors = self.subset(self.load(train=True))
             self.eval_tensors = self.load(train=False)
             self.relabel()
 

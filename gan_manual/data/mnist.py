@@ -22,13 +22,14 @@ class MNISTDataModule(DownloadedDataModule):
 
     Args:
         root: Folder holding ``MNIST/raw/``; None means ``$GAN_MANUAL_DATA``, else ``./data``.
-        download, clusters, batch_size, seed: As in
+        download, clusters, train_images, batch_size, seed: As in
             :class:`~gan_manual.data.downloaded.DownloadedDataModule`.
     """
 
     dataset_class: Any = datasets.MNIST
     data_shape = (1, 28, 28)
     num_classes = 10
+    train_split_size = 60_000
 
     def folder(self) -> Path:
         return self.root / self._name() / "raw"

@@ -8,6 +8,7 @@ from jsonargparse.typing import PositiveInt
 from torch import Tensor
 
 from gan_manual.data.mnist import MNISTDataModule
+from gan_manual.errors import ConfigError
 
 #: The mode of a triple of digits (d0, d1, d2): 100 d0 + 10 d1 + d2.
 PLACES = torch.tensor([100, 10, 1])
@@ -35,6 +36,9 @@ class StackedMNISTDataModule(MNISTDataModule):
         num_eval_samples: PositiveInt = 26_000,
         **kwargs: Any,
     ) -> None:
+        if kwargs.get("train_images") is not None:
+            raise ConfigError("data.train_images: Stacked MNIST stacks its training images from all 70,000 digits; "
+                              "set data.num_samples for fewer")
         super().__init__(**kwargs)
         self.num_samples = num_samples
         self.num_eval_samples = num_eval_samples
