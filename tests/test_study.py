@@ -50,6 +50,7 @@ STUDY = {
     "seeds": 2,
     "metrics": {"modes": "max", "hq_percent": "max", "reverse_kl": "min"},
     "best": ["hq_percent"],
+    "curves": ["train/d_loss_epoch"],
     "processes": 2,
     "threads": 1,
     "samples": 200,
@@ -158,6 +159,11 @@ def test_local_study_writes_results_summary_plots(local_study):
     for picture in ("curves.png", "finals.png", "samples.png"):
         assert (local_study / picture).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
         assert f"]({picture})" in summary
+    # A curve is kept over training, once an epoch, and drawn, not ranked: no column of its own.
+    for name in CELLS:
+        logged = json.loads((local_study / "cells" / name / "result.json").read_text())["logged"]["points"]
+        assert [epoch for epoch, _, _ in logged["train/d_loss_epoch"]] == [1.0, 2.0]
+    assert "train/d_loss_epoch" not in summary and "train/d_loss_epoch" not in rows[CELLS[0]]
 
 
 def test_each_cell_is_an_ordinary_run_of_its_variant(local_study):
@@ -389,6 +395,7 @@ def test_a_failed_cell_is_recorded_and_the_study_goes_on(tmp_path, capsys, in_pr
     ({"variants": {"a b": {}, "a_b": {}}}, "study.variants: two cells would share the folder a_b/seed_0"),
     ({"grid": {"model.init_args.loss": []}}, "study.grid.model.init_args.loss: a non-empty list"),
     ({"processes": os.cpu_count(), "threads": 2}, "threads is more than this machine's"),
+    ({"curves": ["p_of_dreams"]}, "study.curves: no cell logs p_of_dreams; the cells' metrics log hq_percent"),
     ({"metrics": {"fid_of_dreams": "min"}, "best": []}, "study.metrics.fid_of_dreams: no cell logs it; the cells' metrics log "
                                             "hq_percent, modes, reverse_kl, and the system train/<loss>, val/<loss>"),
 ])

@@ -109,10 +109,10 @@ def main(argv: list[str]) -> Study:
     _note_other_machines([records[name] for name in finished], study.threads)
     progress = _Progress(len(cells), len(cells) - len(todo))
     if args.executor == "ray":
-        executors.run_ray(todo, study.threads, study.samples, tuple(study.metrics), progress, args.address,
+        executors.run_ray(todo, study.threads, study.samples, study.logged(), progress, args.address,
                           args.gpus)
     elif todo:
-        executors.run_local(todo, study.processes, study.threads, study.samples, tuple(study.metrics), progress)
+        executors.run_local(todo, study.processes, study.threads, study.samples, study.logged(), progress)
     failed = write_report(study, cells, _command(argv))
     note(f"study: results in {study.output_dir / 'summary.md'}" + (f"; {failed} cells failed" if failed else ""))
     if failed:
@@ -185,16 +185,17 @@ SYSTEM_LOGS = ("train/", "val/", "lr-")
 
 
 def check_metrics(study: Study, logged: dict[str, Optional[set[str]]]) -> None:
-    """Each of ``study.metrics`` is logged by some cell: a figure of a cell's Evaluate metric (``logged``, by
-    variant, from :func:`validate`), or the system's ``train/...``, ``val/...``, ``lr-...``; else a ConfigError
-    before any cell starts, naming what the cells log."""
+    """Each of ``study.metrics`` and ``study.curves`` is logged by some cell: a figure of a cell's Evaluate metric
+    (``logged``, by variant, from :func:`validate`), or the system's ``train/...``, ``val/...``, ``lr-...``; else a
+    ConfigError before any cell starts, naming what the cells log."""
     if any(names is None for names in logged.values()):
         return  # a metric of one's own that does not declare its figures: trust the study file
     known = set().union(*logged.values())
-    for name in study.metrics:
+    for name in study.logged():
         if name not in known and not name.startswith(SYSTEM_LOGS) and name != "epoch":
             offered = ", ".join(sorted(known)) or "no figures (no Evaluate callback)"
-            raise ConfigError(f"study.metrics.{name}: no cell logs it; the cells' metrics log {offered}, and the "
+            where = f"metrics.{name}: no cell logs it" if name in study.metrics else f"curves: no cell logs {name}"
+            raise ConfigError(f"study.{where}; the cells' metrics log {offered}, and the "
                               f"system train/<loss>, val/<loss> and lr-g, lr-d")
 
 

@@ -209,7 +209,7 @@ def _csv_value(value: Any) -> Any:
 def write_report(study: Study, cells: list[Cell], command: str) -> int:
     """``results.csv``, ``summary.md`` and the plots in ``study.output_dir`` from whatever the cells hold now (a
     cell with no record is unfinished); returns the number of cells not done."""
-    names = list(dict.fromkeys(study.metrics))
+    names = list(study.logged())
     rows, groups, samples = [], {}, {}
     for cell in cells:
         record = Record.read(cell) or Record.of(cell)

@@ -13,6 +13,7 @@ A study file (YAML; keys other than these are refused)::
     seeds: 3                                # N (seeds 0..N-1) or a list
     metrics: {modes: max, reverse_kl: min}  # what to report, and which way is better
     best: [reverse_kl]                      # also report these as the best value logged during training
+    curves: [train/augment_p]               # more values logged over training, drawn in curves.png, not ranked
     progress: epoch                         # x axis of the curves: epoch or seconds
     processes: 2                            # cells at once (local executor)
     threads: 1                              # torch threads per cell (default: the cores shared by the processes)
@@ -37,8 +38,8 @@ import yaml
 from gan_manual import yamlfile
 from gan_manual.errors import ConfigError
 
-KEYS = ("configs", "overrides", "variants", "grid", "seeds", "metrics", "best", "progress", "processes", "threads",
-        "samples", "output_dir")
+KEYS = ("configs", "overrides", "variants", "grid", "seeds", "metrics", "best", "curves", "progress", "processes",
+        "threads", "samples", "output_dir")
 GOALS = ("max", "min")
 PROGRESS = ("epoch", "seconds")
 
@@ -73,11 +74,16 @@ class Study:
     seeds: tuple[int, ...] = (0,)
     metrics: dict[str, str] = field(default_factory=dict)
     best: tuple[str, ...] = ()
+    curves: tuple[str, ...] = ()
     progress: str = "epoch"
     processes: int = 1
     threads: Optional[int] = None
     samples: int = 100
     output_dir: Path = Path("runs/studies")
+
+    def logged(self) -> tuple[str, ...]:
+        """What a cell keeps of its logs: the metrics, then the other curves."""
+        return tuple(dict.fromkeys([*self.metrics, *self.curves]))
 
     def columns(self) -> list[str]:
         """The names of the varied axes: ``variant`` (if there are variants), then one per grid key."""
@@ -131,6 +137,7 @@ def load(path: str, output_dir: Optional[str] = None) -> Study:
     for name in best:
         if name not in metrics:
             raise ConfigError(f"study.best: {name} is not in study.metrics (which says which way is better)")
+    curves = _strings("curves", raw.get("curves"))
     progress = raw.get("progress", "epoch")
     if progress not in PROGRESS:
         raise ConfigError(f"study.progress: {progress!r}; allowed: {', '.join(PROGRESS)}")
@@ -158,6 +165,7 @@ def load(path: str, output_dir: Optional[str] = None) -> Study:
         seeds=_seeds(raw.get("seeds", 1)),
         metrics=metrics,
         best=tuple(best),
+        curves=tuple(curves),
         progress=progress,
         processes=_positive("processes", raw.get("processes", 1)),
         threads=_positive("threads", raw["threads"]) if raw.get("threads") is not None else None,
