@@ -1,15 +1,14 @@
 """Sample quality during training and at ``test``: generates samples from fixed noise and scores them with an
 injected metric (ClassifierMetrics for MNIST, ModeMetrics for the toy mixtures)."""
 
-import json
 import sys
 from typing import Any, Optional
 
 import lightning as L
 from jsonargparse.typing import PositiveInt
 from lightning.pytorch.loggers import TensorBoardLogger
-from torch.utils.tensorboard.summary import hparams
 
+from gan_manual.hparams import write_hparams
 from gan_manual.metrics.base import SampleMetric
 
 
@@ -71,9 +70,7 @@ class Evaluate(L.Callback):
         names = self.metric.names(conditional=pl_module.num_classes > 0)
         for logger in trainer.loggers:
             if isinstance(logger, TensorBoardLogger) and trainer.is_global_zero and self.every_n_epochs > 0:
-                writer = logger.experiment.file_writer
-                for summary in hparams(_flat(dict(logger.hparams)), dict.fromkeys(names, 0.0)):
-                    writer.add_summary(summary)
+                write_hparams(logger.experiment.file_writer, _flat(dict(logger.hparams)), dict.fromkeys(names, 0.0))
 
     def on_train_epoch_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if self.every_n_epochs <= 0 or (trainer.current_epoch + 1) % self.every_n_epochs:
@@ -111,15 +108,12 @@ def table(figures: dict[str, float], floor: dict[str, float], description: str) 
 
 
 def _flat(values: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested hyperparameters as HParams takes them: ``a/b`` keys, numbers, strings and booleans (anything else
-    as JSON)."""
+    """Nested hyperparameters as one level of ``a/b`` keys."""
     flat: dict[str, Any] = {}
     for key, value in values.items():
         name = f"{prefix}{key}"
         if isinstance(value, dict):
             flat.update(_flat(value, f"{name}/"))
-        elif isinstance(value, (int, float, str, bool)):
-            flat[name] = value
         else:
-            flat[name] = json.dumps(value, default=str)
+            flat[name] = value
     return flat

@@ -34,11 +34,11 @@ from typing import Any
 import torch
 import yaml
 from torch.utils.tensorboard import SummaryWriter
-from torch.utils.tensorboard.summary import hparams
 
 from gan_manual import generation, machine
 from gan_manual.callbacks import Evaluate
 from gan_manual.cli import main
+from gan_manual.hparams import write_hparams
 from gan_manual.pictures import picture
 from gan_manual.study.record import Record, write_json
 from gan_manual.study.report import read_logs
@@ -117,14 +117,12 @@ def _finish(cli: Any, cell: Cell, num_samples: int) -> tuple[dict[str, float], s
 def _write_hparams(cell: Cell, figures: dict[str, float]) -> None:
     """The varied keys and the final figures as TensorBoard's HParams record in ``cell/hparams``: TensorBoard's
     HParams tab, opened on the study's ``cells`` folder, lists every cell."""
-    values = {key: value if isinstance(value, (int, float, str, bool)) else json.dumps(value)
-              for key, value in {**cell.variant, "seed": cell.seed}.items()}
     folder = cell.folder / "hparams"
     for old in folder.glob("events.*"):  # a cell killed after writing them: one record only
         old.unlink()
     with SummaryWriter(log_dir=str(folder)) as writer:
-        for summary in hparams(values, {f"final/{k}": v for k, v in figures.items()}):
-            writer.file_writer.add_summary(summary)
+        write_hparams(writer.file_writer, {**cell.variant, "seed": cell.seed},
+                      {f"final/{k}": v for k, v in figures.items()})
         for name, value in figures.items():
             writer.add_scalar(f"final/{name}", value)
 
