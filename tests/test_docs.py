@@ -126,7 +126,7 @@ def tiny(args: list[str], folder: Path) -> list[str]:
     subcommand = args[0]
     if subcommand == "study":
         return [*args, "--dry_run", "--output_dir", str(folder / "study")]
-    if subcommand == "sample" or any(a.endswith((".help", "--help")) or a == "--model.help" for a in args):
+    if subcommand == "sample" or any(a.endswith((".help", "--help")) for a in args):
         return args
     cifar = any("cifar10" in a for a in args)
     return [*args, *TINY, "--trainer.enable_progress_bar=false", *(["--data.check_md5=false"] if cifar else [])]
