@@ -27,7 +27,7 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 from gan_manual import machine
 from gan_manual.__main__ import run as main
 from gan_manual.errors import ConfigError
-from gan_manual.study import executors, spec, validate
+from gan_manual.study import executors, plots, spec, validate
 from helpers import REPO, STUDIES
 
 STUDY = {
@@ -518,3 +518,15 @@ def test_the_samples_picture_names_each_seed_and_its_colours(tmp_path, monkeypat
     assert titles == ["GAN (seed 0)", "PacGAN2 (seed 3)"] and legends == [["generated", "real (training data)"]]
     plots.plot_samples({"GAN": plots.Samples(picture, 1)}, tmp_path / "images.png")
     assert titles[-1] == "GAN (seed 1)" and len(legends) == 1
+
+
+def test_a_variant_keeps_its_colour_in_a_panel_that_other_variants_did_not_log(monkeypatch, tmp_path):
+    drawn = {}
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.setdefault("fig", fig))
+    groups = {"none": [{"fid": [(1.0, 50.0), (2.0, 40.0)]}],
+              "ada": [{"fid": [(1.0, 55.0), (2.0, 35.0)], "train/augment_p_epoch": [(1.0, 0.1), (2.0, 0.2)]}]}
+    plots.plot_curves(groups, ["fid", "train/augment_p_epoch"], "epoch", tmp_path / "curves.png")
+    fid, p = drawn["fig"].axes[:2]
+    colours = {line.get_label(): line.get_color() for line in fid.get_lines()}
+    assert len(set(colours.values())) == 2
+    assert [(line.get_label(), line.get_color()) for line in p.get_lines()] == [("ada", colours["ada"])]

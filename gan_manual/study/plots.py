@@ -20,10 +20,11 @@ Curve = list[tuple[float, float]]
 def plot_curves(groups: dict[str, list[dict[str, Curve]]], metrics: list[str], progress: str, path: Path) -> None:
     """``groups``: variant -> one ``{metric: curve}`` per seed. Each variant's mean over seeds as a line, their
     range as a band; seeds are put on a common x (their own points for epochs, 50 steps over the shortest run for
-    seconds)."""
+    seconds). A variant keeps its colour in every panel, also where others logged nothing (a curve such as
+    adaptive augmentation's p)."""
     fig, axes = _axes(len(metrics))
     for ax, metric in zip(axes, metrics):
-        for group, runs in groups.items():
+        for colour, (group, runs) in enumerate(groups.items()):
             seeds = [run[metric] for run in runs if run.get(metric)]
             if not seeds:
                 continue
@@ -32,7 +33,8 @@ def plot_curves(groups: dict[str, list[dict[str, Curve]]], metrics: list[str], p
                   else np.linspace(max(seed[0][0] for seed in seeds), min(seed[-1][0] for seed in seeds), 50))
             ys = np.array([np.interp(xs, [x for x, _ in seed], [y for _, y in seed], left=np.nan, right=np.nan)
                            for seed in seeds])
-            line = ax.plot(xs, np.nanmean(ys, axis=0), label=group, marker="." if len(xs) < 30 else None)[0]
+            line = ax.plot(xs, np.nanmean(ys, axis=0), label=group, color=f"C{colour % 10}",
+                           marker="." if len(xs) < 30 else None)[0]
             if len(seeds) > 1:
                 ax.fill_between(xs, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), color=line.get_color(), alpha=0.2)
         drawn = [y for line in ax.get_lines() for y in line.get_ydata() if np.isfinite(y)]

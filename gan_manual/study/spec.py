@@ -13,7 +13,7 @@ A study file (YAML; keys other than these are refused)::
     seeds: 3                                # N (seeds 0..N-1) or a list
     metrics: {modes: max, reverse_kl: min}  # what to report, and which way is better
     best: [reverse_kl]                      # also report these as the best value logged during training
-    curves: [train/augment_p]               # more values logged over training, drawn in curves.png, not ranked
+    curves: [train/augment_p_epoch]         # more values logged over training, drawn in curves.png, not ranked
     progress: epoch                         # x axis of the curves: epoch or seconds
     processes: 2                            # cells at once (local executor)
     threads: 1                              # torch threads per cell (default: the cores shared by the processes)
