@@ -504,8 +504,6 @@ def test_the_samples_picture_names_each_seed_and_its_colours(tmp_path, monkeypat
     from matplotlib.axes import Axes
     from matplotlib.figure import Figure
 
-    from gan_manual.study import plots
-
     picture = tmp_path / "cell.png"
     plots.plt.imsave(picture, np.ones((8, 8, 3)))
     titles, legends = [], []
