@@ -41,12 +41,21 @@ def interrupt(capsys, *args: str) -> tuple[int, list[str], str]:
     return exit.value.code, [line for line in err.splitlines() if line.startswith("stopped by")], err
 
 
+@pytest.fixture
+def interactive_sigint():
+    """SIGINT handled as in an interactive Python (a pytest started in a script's background inherits it ignored),
+    put back as it was after the test."""
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, before)
+
+
 @pytest.mark.parametrize("signum, batch, saved_at", [
     (signal.SIGINT, 3, 3),    # mid-epoch: written at the end of batch 3
     (signal.SIGTERM, 6, 6),   # an epoch's last batch: written at the epoch's end, as always
 ])
 def test_a_signal_saves_where_it_stops_and_the_resumed_run_equals_the_uninterrupted_one(
-        signum, batch, saved_at, uninterrupted, isolated, capsys):
+        signum, batch, saved_at, uninterrupted, isolated, capsys, interactive_sigint):
     code, lines, err = interrupt(capsys, signal_at(batch, signum))
     assert code == 128 + signum
     name = signal.Signals(signum).name
@@ -55,7 +64,7 @@ def test_a_signal_saves_where_it_stops_and_the_resumed_run_equals_the_uninterrup
                      f"resume with: python -m gan_manual fit -c runs/toy_ring/version_0/config.yaml "
                      f"--ckpt_path {LAST}"]
     assert torch.load(LAST, weights_only=True)["gan_manual"]["batches_trained"] == saved_at
-    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the run's handler is gone"
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler, "the run's handler was not taken down"
 
     cli = main(["fit", "-c", "runs/toy_ring/version_0/config.yaml", "--ckpt_path", LAST])
     assert cli.model.batches_trained == 12
