@@ -5,8 +5,10 @@ and then driven by a plain loop with no Lightning), in batches per second.
     python experiments/benchmark.py [--config configs/gan.yaml ...] [--batches 300] [--warmup 30] [--repeats 3]
                                     [--threads N] [--channels-last] [--compile] [--precision bf16-mixed]
 
-Needs MNIST: ``--root`` or ``$GAN_MANUAL_DATA`` (a folder holding MNIST/raw/). Runs alternate between the two
-loops, so load from other processes hits both alike; the median of the repeats is reported.
+Needs the config's data already on disk: ``--root`` (given to ``data.init_args.root``) or ``$GAN_MANUAL_DATA``.
+Runs alternate between the two loops, so load from other processes hits both alike; the median of the repeats is
+reported. The bare loop covers unconditional systems (any loss, penalties with their laziness, augmentation); the
+values a callback would change during training (ramps) stay at their configured ones, which costs the same.
 """
 
 import argparse
@@ -18,7 +20,6 @@ from pathlib import Path
 
 import lightning as L
 import torch
-from torchvision.datasets import MNIST
 
 from gan_manual.callbacks import ChannelsLast
 from gan_manual.cli import GANCLI
@@ -90,14 +91,16 @@ def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out
     if cli.trainer.precision not in ("32-true", "bf16-mixed"):
         sys.exit(f"error: --precision: the bare loop runs 32-true or bf16-mixed, not {cli.trainer.precision}")
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cli.trainer.precision == "bf16-mixed")
-    g, d, loss, penalty = model.generator, model.discriminator, model.loss, model.penalty
+    if model.num_classes:
+        sys.exit("error: --config: the bare loop runs unconditional systems; this one is conditional")
+    g, d, loss, seen = model.generator, model.discriminator, model.loss, model.objective.seen
+    penalties = [] if model.penalty is None else list(getattr(model.penalty, "penalties", [model.penalty]))
     g_opt, d_opt = (model.optimization.optimizers[name](net.parameters()) for name, net in
                     (("generator", g), ("discriminator", d)))
     clip = model.optimization.clip_norms
-    images = MNIST(root, train=True, download=False).data.unsqueeze(1)
+    size = cli.datamodule.batch_size
+    images = cli.datamodule.reference_samples("train", limit=batches * size)  # in the range the networks see
     rng = torch.Generator().manual_seed(0)
-    order = torch.randperm(len(images), generator=torch.Generator().manual_seed(0))
-    size = 64
 
     def step(opt, value, params, clip_norm):
         opt.zero_grad(set_to_none=True)
@@ -109,13 +112,20 @@ def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out
     for i in range(batches):
         if i == warmup:
             start = time.perf_counter()
-        real = images[order[i * size : (i + 1) * size]].float().div_(127.5).sub_(1.0)
+        first = i * size % (len(images) - size + 1)
+        real = images[first : first + size]
         for network in model.schedule.steps(i):
             z = torch.randn(size, model.latent_dim, generator=rng)
             if network == "g":
                 d.requires_grad_(False)
                 with autocast:
-                    g_loss = loss.g_loss(d(g(z)))
+                    scores = d(seen(g(z), rng))
+                    if loss.needs_real_scores:  # the relativistic loss compares with D's scores on the reals
+                        with torch.no_grad():
+                            real_scores = d(seen(real, rng))
+                        g_loss = loss.g_loss(scores, real_scores)
+                    else:
+                        g_loss = loss.g_loss(scores)
                 d.requires_grad_(True)
                 step(g_opt, g_loss, g.parameters(), clip["generator"])
                 if model.generator_ema is not None:
@@ -124,9 +134,12 @@ def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out
                 with torch.no_grad(), autocast:
                     fake = g(z)
                 with autocast:
-                    d_loss = loss.d_loss(d(real), d(fake))
-                    if penalty is not None:
-                        d_loss = d_loss + penalty.weight * penalty(d, real, fake, rng)
+                    real_seen, fake = seen(real, rng), seen(fake, rng)  # the penalties see what D's loss saw
+                    d_loss = loss.d_loss(d(real_seen), d(fake))
+                    for penalty in penalties:  # each on every `every`-th batch at `every` times its weight
+                        every = getattr(penalty, "every", 1)
+                        if i % every == 0:
+                            d_loss = d_loss + penalty.weight * every * penalty(d, real_seen, fake, rng)
                 step(d_opt, d_loss, d.parameters(), clip["discriminator"])
     return (batches - warmup) / (time.perf_counter() - start)
 
@@ -144,12 +157,11 @@ def main() -> None:
     parser.add_argument("--compile", action="store_true", help="both loops with G and D compiled (torch.compile)")
     parser.add_argument("--precision", default=None,
                         help="trainer.precision for both loops: 32-true or bf16-mixed (default: the config's)")
-    parser.add_argument("--root", default=str(default_root()), help="folder holding MNIST/raw/")
+    parser.add_argument("--root", default=str(default_root()),
+                        help="the data's folder, data.init_args.root (default: $GAN_MANUAL_DATA or ./data)")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    if not (Path(args.root) / "MNIST" / "raw").is_dir():
-        sys.exit(f"error: --root: no MNIST/raw/ under {Path(args.root).resolve()}; pass --root or set GAN_MANUAL_DATA")
     bare, lit = [], []
     with tempfile.TemporaryDirectory() as out:
         for _ in range(args.repeats):
