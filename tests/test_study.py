@@ -210,6 +210,7 @@ def test_report_reads_the_cells_as_they_are_and_runs_nothing(local_study, tmp_pa
     summary = (out / "summary.md").read_text()
     assert "| gan | 2/2 |" in summary and "| pac2 | 1/2 |" in summary and "- `pac2/seed_1`: unfinished" in summary
     assert "--report" not in summary  # its command is the study's
+    assert "over the finished runs (column `runs`) of seeds 0, 1 [min, max]" in summary  # not all of them here
     [pac2] = [line for line in summary.splitlines() if line.startswith("| pac2 |")]
     assert "±" not in pac2 and "[" not in pac2  # one seed: its values alone, no spread
     assert (out / "curves.png").is_file() and (out / "samples.png").is_file()

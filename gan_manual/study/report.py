@@ -110,7 +110,8 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
     head = [*axes, "runs", *(f"{c} ({'higher' if goal(study, c) == 'max' else 'lower'} is better)" for c in columns),
             "minutes"]
     lines = [f"# Study `{study.path}`", "", f"Reproduce: `{command}`", "", *_changes(study),
-             f"Mean ± standard deviation over seeds {', '.join(map(str, study.seeds))} [min, max]; the best mean of "
+             f"Mean ± standard deviation over the finished runs (column `runs`) of seeds "
+             f"{', '.join(map(str, study.seeds))} [min, max]; the best mean of "
              f"each column in bold. Cells: `{_shown(study.output_dir / 'cells')}`; every row of `results.csv` is one "
              f"run.",
              "", *_machines(rows), "| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
