@@ -82,9 +82,9 @@ def lightning_loop(config: str | list[str], root: str, batches: int, warmup: int
 
 def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out: str, channels_last: bool,
               compile: bool = False, precision: str | None = None) -> float:
-    """The same algorithm as plain PyTorch: per batch, the schedule's G and D steps with the config's loss,
-    penalty, optimizers, clipping and moving average of G (the losses under bf16 autocast for bf16-mixed, as
-    Lightning's precision plugin runs the training step)."""
+    """The same algorithm as plain PyTorch: per batch, the schedule's G and D steps with the config's objective
+    (the system's own: loss, penalties on their batches, augmentation), optimizers, clipping and moving average of
+    G (the losses under bf16 autocast for bf16-mixed, as Lightning's precision plugin runs the training step)."""
     torch.manual_seed(0)
     cli = build(config, root, batches, out, channels_last, compile, precision)
     model = cli.model
@@ -93,8 +93,7 @@ def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out
     autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=cli.trainer.precision == "bf16-mixed")
     if model.num_classes:
         sys.exit("error: --config: the bare loop runs unconditional systems; this one is conditional")
-    g, d, loss, seen = model.generator, model.discriminator, model.loss, model.objective.seen
-    penalties = [] if model.penalty is None else list(getattr(model.penalty, "penalties", [model.penalty]))
+    g, d, objective = model.generator, model.discriminator, model.objective
     g_opt, d_opt = (model.optimization.optimizers[name](net.parameters()) for name, net in
                     (("generator", g), ("discriminator", d)))
     clip = model.optimization.clip_norms
@@ -119,13 +118,7 @@ def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out
             if network == "g":
                 d.requires_grad_(False)
                 with autocast:
-                    scores = d(seen(g(z), rng))
-                    if loss.needs_real_scores:  # the relativistic loss compares with D's scores on the reals
-                        with torch.no_grad():
-                            real_scores = d(seen(real, rng))
-                        g_loss = loss.g_loss(scores, real_scores)
-                    else:
-                        g_loss = loss.g_loss(scores)
+                    g_loss, _ = objective.generator(d, g(z), None, rng, real)
                 d.requires_grad_(True)
                 step(g_opt, g_loss, g.parameters(), clip["generator"])
                 if model.generator_ema is not None:
@@ -134,12 +127,7 @@ def bare_loop(config: str | list[str], root: str, batches: int, warmup: int, out
                 with torch.no_grad(), autocast:
                     fake = g(z)
                 with autocast:
-                    real_seen, fake = seen(real, rng), seen(fake, rng)  # the penalties see what D's loss saw
-                    d_loss = loss.d_loss(d(real_seen), d(fake))
-                    for penalty in penalties:  # each on every `every`-th batch at `every` times its weight
-                        every = getattr(penalty, "every", 1)
-                        if i % every == 0:
-                            d_loss = d_loss + penalty.weight * every * penalty(d, real_seen, fake, rng)
+                    d_loss, _ = objective.discriminator(d, real, None, fake, None, rng, i)
                 step(d_opt, d_loss, d.parameters(), clip["discriminator"])
     return (batches - warmup) / (time.perf_counter() - start)
 
