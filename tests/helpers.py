@@ -36,6 +36,44 @@ TINY = [
 ]
 
 
+#: The MLP configs that existed at commit 08556e8 (before class labels reached the system): test_configs compares
+#: their tiny fits' states with fingerprints of the states they trained to at that commit (tests/fingerprints.py).
+FINGERPRINTED = [
+    "configs/advanced_gan.yaml", "configs/callbacks/images.yaml", "configs/custom_training_gan.yaml",
+    "configs/data/fashion_mnist.yaml", "configs/data/mnist.yaml", "configs/gan.yaml", "configs/toy_grid.yaml",
+    "configs/toy_ring.yaml", "configs/trainer/smoke.yaml", "configs/wgan.yaml", "experiments/toy_grid_code.yaml",
+    "experiments/toy_ring_code.yaml", "experiments/wgan_hinge_r1.yaml",
+]
+#: Configs with no G step in their tiny fit's first batches (a D warm-up, 5 critic steps per G step): it goes on
+#: until G has stepped and D after it, or a change of G's step would go unseen.
+G_STEPS = {
+    "configs/custom_training_gan.yaml": ["--model.init_args.d_warmup_batches=1"],
+    "configs/wgan.yaml": ["--trainer.limit_train_batches=6"],
+    "configs/trainer/smoke.yaml": ["--trainer.limit_train_batches=6"],
+    "configs/sngan_cifar10.yaml": ["--trainer.limit_train_batches=6"],
+    "configs/augment/diffaugment_color.yaml": ["--trainer.limit_train_batches=6"],
+    "experiments/sngan_projection_cifar10.yaml": ["--trainer.limit_train_batches=6"],
+}
+#: The other configs train on batches of 12 (divisible by every pack size shipped), 2 of them: what the tests show
+#: does not depend on the batch's size, and the convolutional nets cost seconds per batch of 64 here.
+SMALL = ["--data.init_args.batch_size=12", "--trainer.limit_train_batches=2"]
+#: Configs whose networks cost seconds per image on a CPU (R3GAN's 768 channels at every resolution): trained with
+#: narrower networks, every other setting as written.
+NARROWED = {
+    "configs/r3gan_cifar10.yaml": [f"--model.{net}.{key}={value}" for net in ("generator", "discriminator")
+                                   for key, value in (("widths", "[16, 16, 16, 16]"), ("cardinality", 4))],
+}
+
+
+def tiny_fit(path, root: Path | None = None) -> list[str]:
+    """The arguments of test_configs' tiny fit of the YAML ``path`` (relative to the repository; its files under
+    ``root``, another version's checkout, if given): its run line, TINY, SMALL and NARROWED unless it is
+    FINGERPRINTED, and G_STEPS."""
+    path = str(path)
+    small = [] if path in FINGERPRINTED else [*SMALL, *NARROWED.get(path, [])]
+    return ["fit", *run_command(path, root or REPO), *TINY, *small, *G_STEPS.get(path, [])]
+
+
 def config(name: str) -> str:
     """Absolute path of a file under the repository (configs/..., experiments/...)."""
     return str(REPO / name)
@@ -148,18 +186,19 @@ YAMLS = [p for p in _yamls("configs", "experiments")
 PARTS = [p for p in _yamls("configs", "experiments") if p not in YAMLS and p not in _STUDY_FILES]
 
 
-def run_command(path) -> list[str]:
+def run_command(path, root: Path = REPO) -> list[str]:
     """The arguments of the '# Run: python -m gan_manual fit ...' line that opens every runnable YAML (and, for
-    CIFAR-10, ``check_md5=false``, which the tests' fake files need)."""
-    first = (REPO / path).read_text().splitlines()[0]
+    CIFAR-10, ``check_md5=false``, which the tests' fake files need), its files under ``root`` (another version's
+    checkout: tests/reference.py)."""
+    first = (root / path).read_text().splitlines()[0]
     prefix = "# Run: python -m gan_manual fit "
     assert first.startswith(prefix), f"{path} must start with '{prefix}...'"
     args = shlex.split(first[len(prefix):])
     assert str(path) in args, f"{path}'s run command does not use it"
-    files = [REPO / a for a in args if a.endswith(".yaml")]
+    files = [root / a for a in args if a.endswith(".yaml")]
     # The fake CIFAR-10 files cannot match torchvision's MD5 sums of the originals.
     fake = ["--data.init_args.check_md5=false"] if any("CIFAR10DataModule" in f.read_text() for f in files) else []
-    return [str(REPO / a) if a.endswith(".yaml") else a for a in args] + fake
+    return [str(root / a) if a.endswith(".yaml") else a for a in args] + fake
 
 
 #: The README and the docs' pages, where the tested examples and commands are.
