@@ -5,6 +5,7 @@ running statistics), float results on the CPU; a conditional network is given la
 one way by ``predict``, ``sample`` and a study's cells: :func:`write`.
 """
 
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +13,7 @@ import torch
 from torch import Tensor, nn
 from torchvision.utils import save_image
 
+from gan_manual import files
 from gan_manual.pictures import picture as draw_picture
 
 
@@ -49,15 +51,13 @@ def write(folder: Path, samples: Tensor, labels: Optional[Tensor] = None, pictur
     """Writes ``samples`` ``(N, *data_shape)`` to ``folder/samples{suffix}.pt``, their ``labels`` ``(N,)`` (if
     any) to ``labels{suffix}.pt`` and a picture ``(3, H, W)`` in [0, 1] to ``picture_name`` (None: no picture):
     ``picture``, by default :func:`gan_manual.pictures.picture` of the samples. Makes ``folder``; returns the
-    files written."""
+    files written, all at once (:func:`gan_manual.files.together`)."""
     folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    written = [folder / f"samples{suffix}.pt"]
-    torch.save(samples, written[0])
-    if labels is not None:
-        written.append(folder / f"labels{suffix}.pt")
-        torch.save(labels, written[-1])
-    if picture_name is not None:
-        written.append(folder / picture_name)
-        save_image(draw_picture(samples) if picture is None else picture, written[-1])
+    with files.together() as add:  # all of them or none: samples.pt never beside another run's labels.pt
+        written = [add(folder / f"samples{suffix}.pt", partial(torch.save, samples), samples.nbytes)]
+        if labels is not None:
+            written.append(add(folder / f"labels{suffix}.pt", partial(torch.save, labels), labels.nbytes))
+        if picture_name is not None:
+            shown = draw_picture(samples) if picture is None else picture
+            written.append(add(folder / picture_name, partial(save_image, shown, format="png")))
     return written

@@ -24,7 +24,7 @@ from typing import Any, NoReturn, Optional
 
 import torch
 
-from gan_manual import generation, upgrade
+from gan_manual import files, generation, upgrade
 from gan_manual import labels as class_labels
 from gan_manual.console import check_writable, fail
 from gan_manual.errors import ConfigError, causes
@@ -151,7 +151,6 @@ def main(argv: Optional[list[str]] = None) -> None:
     written = generation.write(out, samples, labels, grid)
     if metric is not None:
         figures = metric(samples, labels)
-        (out / "scores.json").write_text(json.dumps(figures, indent=1) + "\n")
-        written.append(out / "scores.json")
+        written.append(files.write(out / "scores.json", json.dumps(figures, indent=1) + "\n"))
         print("  ".join(f"{k} {v:.4g}" for k, v in figures.items()))
     print(f"wrote {', '.join(map(str, written))} ({tuple(samples.shape)})")

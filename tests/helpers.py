@@ -1,6 +1,8 @@
 """What the tests share: paths, the tiny run settings, fake MNIST files, a small system and trainer, the configs'
-run lines, folder snapshots, and running the CLI in a process of its own."""
+run lines and tiny fits, folder snapshots, running the CLI in a process of its own, and a file whose disk fills
+up."""
 
+import errno
 import hashlib
 import os
 import pickle
@@ -244,3 +246,37 @@ def run_cli(args: list[str], cwd: Path, data: Path, timeout: int = 300, code: Pa
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(path), "GAN_MANUAL_DATA": str(data)}
     return subprocess.run([sys.executable, "-m", "gan_manual", *args], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+class FillsUp:
+    """A file whose disk fills up: what is written goes through until the flush, which raises ENOSPC (as a full
+    disk does when the buffered bytes reach it)."""
+
+    def __init__(self, file) -> None:
+        self._file = file
+
+    def __getattr__(self, name):
+        return getattr(self._file, name)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._file.close()
+
+    def flush(self) -> None:
+        self._file.flush()
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def one_error(capsys) -> str:
+    """The one ``error:`` line of what the command wrote to stderr (and no traceback)."""
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if line.startswith("error:")]
+    assert len(errors) == 1 and "Traceback" not in err, err
+    return errors[0]
+
+
+def no_temporary_files(folder: Path) -> None:
+    """No temporary file of gan_manual.files is left under ``folder``."""
+    assert not [p for p in folder.rglob(".*.tmp-*")], "a temporary file was left behind"

@@ -60,6 +60,8 @@ def test_one_function_writes_finished_samples():
             if not isinstance(node, ast.Call):
                 continue
             name = ast.unparse(node.func)
+            if name == "partial" and node.args:  # files.write's way: partial(torch.save, samples)
+                name, node.args = ast.unparse(node.args[0]), node.args[1:]
             if name in ("torch.save", "save_image") and node.args and ast.unparse(node.args[0]) == "samples":
                 writers.append(path.relative_to(PACKAGE).as_posix())
             if name == "generation.write":
@@ -125,3 +127,31 @@ def test_the_cli_imports_no_callback():
                if module.startswith("gan_manual.cli") for imported in imports
                if imported.startswith("gan_manual.callbacks")}
     assert not reached
+
+
+#: Files opened for writing outside gan_manual.files, and why they may be: a cell's log is a stream appended to as
+#: the cell runs, not a finished file.
+STREAMS = {"study/cell.py"}
+
+
+def test_every_file_is_written_whole_by_files():
+    """Nothing writes a file but by way of ``gan_manual.files`` (a temporary file renamed over the old one): no
+    ``write_text``/``write_bytes``/``shutil.copy*``, no ``open`` for writing, and ``torch.save``, ``save_image``
+    and ``savefig`` only into the file that ``files`` hands them."""
+    direct = []
+    for path in PACKAGE.rglob("*.py"):
+        module = path.relative_to(PACKAGE).as_posix()
+        if module == "files.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if not isinstance(node, ast.Call):
+                continue
+            name = ast.unparse(node.func)
+            args = [ast.unparse(a) for a in node.args]
+            mode = args[1] if name == "open" and len(args) > 1 else ""
+            if (name.endswith((".write_text", ".write_bytes")) or name.startswith("shutil.copy")
+                    or (name == "open" and any(c in mode for c in "wax") and module not in STREAMS)
+                    or (name in ("torch.save", "save_image") and len(args) > 1 and args[1] != "file")
+                    or (name.endswith(".savefig") and args[:1] != ["target"])):
+                direct.append(f"{module}:{node.lineno}: {ast.unparse(node)}")
+    assert not direct, direct

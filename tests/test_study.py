@@ -26,9 +26,10 @@ from tensorboard.plugins.hparams import plugin_data_pb2
 
 from gan_manual import machine
 from gan_manual.__main__ import run as main
-from gan_manual.errors import ConfigError
+from gan_manual.errors import ConfigError, StorageError
 from gan_manual.study import executors, plots, spec, validate
-from helpers import REPO, STUDIES
+from gan_manual.study.record import write_json
+from helpers import REPO, STUDIES, no_temporary_files, one_error, snapshot
 
 STUDY = {
     "configs": [str(REPO / "configs/toy_ring.yaml")],
@@ -217,6 +218,41 @@ def test_report_reads_the_cells_as_they_are_and_runs_nothing(local_study, tmp_pa
     assert not (out / "cells" / "pac2" / "seed_1" / "result.json").exists()  # nothing trained
     assert not (out / "cells" / "pac2" / "seed_1" / "run" / "version_1").exists()
     assert "3 of 4 cells finished" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("full", ["curves.png", "summary.md"])
+def test_a_full_disk_keeps_the_previous_report_whole(local_study, tmp_path, capsys, full_disk, full):
+    out = tmp_path / "out"
+    shutil.copytree(local_study, out)
+    (out / "cells" / "pac2" / "seed_1" / "result.json").unlink()  # the new report would differ
+    before = snapshot(out)
+    full_disk(full)
+    with pytest.raises(SystemExit) as exit:
+        main(["study", str(local_study.parent / "study.yaml"), "--output_dir", str(out), "--report"])
+    assert exit.value.code == 1
+    line = one_error(capsys)
+    assert line.startswith(f"error: {out}: no space left to write {full} ("), line
+    assert f"the previous {full} is intact; free some space, or give the study another --output_dir" in line
+    assert snapshot(out) == before, "the report is the previous one, every file of it"
+    no_temporary_files(out)
+
+
+def test_a_full_disk_while_a_record_or_the_study_file_is_written(local_study, tmp_path, capsys, full_disk):
+    record = local_study / "cells" / "gan" / "seed_0" / "result.json"
+    copy = tmp_path / "result.json"
+    shutil.copyfile(record, copy)
+    full_disk("result.json")
+    with pytest.raises(StorageError, match=f"^{tmp_path}: no space left to write result.json .*the previous "
+                                           f"result.json is intact"):
+        write_json(copy, {"status": "done"})
+    assert copy.read_bytes() == record.read_bytes()
+    full_disk("study.yaml")
+    with pytest.raises(SystemExit) as exit:
+        main(["study", str(write_study(tmp_path)), "--output_dir", str(tmp_path / "out")])
+    assert exit.value.code == 1
+    assert one_error(capsys).startswith(f"error: {tmp_path / 'out'}: no space left to write study.yaml (")
+    assert not (tmp_path / "out" / "cells").exists()  # no cell ran
+    no_temporary_files(tmp_path)
 
 
 def test_a_commit_of_the_cells_records_rewrites_the_report_and_continues_the_study(local_study, tmp_path, capfd):

@@ -3,6 +3,7 @@ scatter for toy data, to every TensorBoard logger (step = training batches) and 
 ``<log_dir>/samples/``.
 """
 
+from functools import partial
 from pathlib import Path
 from typing import Optional
 
@@ -12,6 +13,7 @@ from lightning.pytorch.loggers import TensorBoardLogger
 from torch import Tensor
 from torchvision.utils import save_image
 
+from gan_manual import files
 from gan_manual.errors import require_data_shape
 from gan_manual.pictures import class_rows, image_grid, scatter
 
@@ -62,8 +64,7 @@ class SampleWriter(L.Callback):
                 logger.experiment.add_image(self.tag, image, global_step=pl_module.batches_trained)
         if self.save_png:
             folder = Path(log_dir or trainer.default_root_dir) / "samples"
-            folder.mkdir(parents=True, exist_ok=True)
-            save_image(image, folder / f"epoch={trainer.current_epoch:03d}.png")
+            files.write(folder / f"epoch={trainer.current_epoch:03d}.png", partial(save_image, image, format="png"))
 
 
 class ImageGrid(SampleWriter):

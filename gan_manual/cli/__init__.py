@@ -5,11 +5,13 @@ before anything is written, and user errors reported as one line.
     cli/normalize.py  changes to the parsed config (data folder, DDP names, evaluation folders, extra callbacks)
     cli/checks.py     checks before anything is written (files, folders, networks, optimizers, callbacks)
     cli/messages.py   user errors as one line
+    cli/run_folder.py the run's folder: space checked first, removed if the run never started, named if a disk fails
     cli/help.py       help that fits on a screen
 """
 
 import re
 import sys
+import threading
 from contextvars import ContextVar
 from pathlib import Path
 from typing import Any, NoReturn, Optional
@@ -19,9 +21,8 @@ import yaml
 from lightning.pytorch.cli import ArgsType, LightningArgumentParser
 from lightning.pytorch.utilities import rank_zero_info, rank_zero_only
 
-from gan_manual import compat, resume, sample, upgrade
-from gan_manual.checkpoint_io import remove_stale
-from gan_manual.cli import checks, normalize
+from gan_manual import compat, files, resume, sample, upgrade
+from gan_manual.cli import checks, normalize, run_folder
 from gan_manual.cli.help import HelpFormatter
 from gan_manual.cli.messages import one_line, user_error
 from gan_manual.console import fail, note
@@ -60,6 +61,14 @@ class _Parser(LightningArgumentParser):
         if not self.exit_on_error:  # jsonargparse's inner parsers raise and let the outer one report
             super().error(message, ex)
         fail(one_line(message))
+
+    def save(self, cfg: Any, path: Any, *args: Any, **kwargs: Any) -> None:
+        """Writes the run's ``config.yaml`` whole or not at all (:func:`gan_manual.files.write`)."""
+        if "://" in str(path) or kwargs.get("multifile", True):
+            return super().save(cfg, path, *args, **kwargs)
+        # jsonargparse writes to a path: to the temporary file's, which files.write then puts in place
+        files.write(Path(path), lambda file: super(_Parser, self).save(cfg, file.name, *args,
+                                                                        **{**kwargs, "overwrite": True}))
 
 
 class GANCLI(compat.HookedLightningCLI):
@@ -174,6 +183,8 @@ class GANCLI(compat.HookedLightningCLI):
         if self._checkpoint is not None:
             resume.check_same_model(self.model, self._checkpoint, self.config[self.subcommand].ckpt_path)
             self._checkpoint = None  # free the memory before the trainer loads it again
+        if self.subcommand == "fit":
+            run_folder.check_space(self.model, [Path(self.trainer.log_dir or self.trainer.default_root_dir)])
         if not self.trainer.fast_dev_run and rank_zero_only.rank == 0:
             note(f"{self.subcommand}: writes to {self.trainer.log_dir}")
 
@@ -181,12 +192,16 @@ class GANCLI(compat.HookedLightningCLI):
 
     def before_fit(self) -> None:
         self._before_run()
+        folder = Path(self.trainer.log_dir or self.trainer.default_root_dir)
+        run_folder.CURRENT.set(folder)
+        if not folder.exists():
+            self.trainer.callbacks.append(run_folder.DiscardUnstarted(folder))
         folders = resume.output_folders(self.config.fit.trainer)
         ckpt_path = self.config.fit.get("ckpt_path")
         if ckpt_path and "://" not in ckpt_path and Path(ckpt_path).is_file():
             folders.append(Path(ckpt_path).parent)
         for folder in dict.fromkeys(folders):
-            for stale in remove_stale(folder):
+            for stale in files.remove_stale(folder):
                 note(f"removed {stale}: half a checkpoint, left by a run killed while writing it")
         if self.trainer.max_steps > 0:
             per_batch = self.model.schedule.steps_per_batch()
@@ -213,21 +228,34 @@ def _give_init_args(config: Any) -> None:
             _give_init_args(value)
 
 
+def _quiet_about_disks(args: threading.ExceptHookArgs) -> None:
+    """A writer's thread (TensorBoard's) that dies of a full or read-only disk prints nothing: the main thread's
+    next write fails the same way, and :func:`main` says so in one line."""
+    if files.disk_error(args.exc_value) is None:
+        threading.__excepthook__(args)
+
+
 def main(args: ArgsType = None) -> Any:
     """Runs the CLI; a user error becomes one line on stderr and exit code 2 (a divergence: code 1), a bug keeps
     its traceback."""
     argv = sys.argv[1:] if args is None else args
+    threading.excepthook = _quiet_about_disks
+    run_folder.CURRENT.set(None)  # set again by the fit this call makes, if any
     try:
         if isinstance(argv, list) and argv[:1] == ["sample"]:  # not a Trainer method: a command of its own
             return sample.main(argv[1:])
         return GANCLI(args=args)
     except Exception as error:
         problem = user_error(error)
+        if problem is None and files.disk_error(error) is not None:  # a library's writer: TensorBoard's, say
+            fail(run_folder.disk_failure(files.disk_error(error)), code=1)
         if problem is None:
             raise
         if isinstance(problem, Interrupted):
             note(str(problem))
             sys.exit(problem.exit_code)
+        if isinstance(problem, StorageError) and run_folder.CURRENT.get() and ".ckpt" not in str(problem):
+            problem = StorageError(f"{problem}; {run_folder.kept()}")  # not the checkpoint: say what the run kept
         fail(str(problem), code=1 if isinstance(problem, (DivergenceError, StorageError)) else 2)
 
 

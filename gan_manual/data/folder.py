@@ -5,7 +5,7 @@ import hashlib
 import json
 import os
 import re
-import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal, Optional
 
@@ -15,6 +15,7 @@ from torch import Tensor
 from torchvision.io import ImageReadMode, decode_image
 from torchvision.transforms.v2 import functional as F
 
+from gan_manual import files
 from gan_manual.console import check_writable, note
 from gan_manual.data.clusters import KMeansLabels
 from gan_manual.data.images import ImageDataModule
@@ -122,10 +123,9 @@ class ImageFolderDataModule(ImageDataModule):
         images, labels, skipped = self._decode_all()
         if skipped:
             note(f"data: skipped {len(skipped)} unreadable files ({skipped[0]}, ...)")
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=cache.parent, suffix=".tmp", delete=False) as tmp:
-            torch.save({"images": images, "labels": labels, "classes": self.classes, "skipped": skipped}, tmp)
-        os.replace(tmp.name, cache)  # atomic: the cache file is whole or absent
+        content = {"images": images, "labels": labels, "classes": self.classes, "skipped": skipped}
+        files.write(cache, partial(torch.save, content), needed=images.nbytes,
+                    hint="free some space, or put the cache elsewhere (--data.cache_dir)")
 
     def _decode_all(self) -> tuple[Tensor, Tensor, list[str]]:
         mode = ImageReadMode.RGB if self.channels == 3 else ImageReadMode.GRAY

@@ -31,19 +31,18 @@ import io
 import logging
 import os
 import shlex
-import shutil
 import sys
 import time
 import warnings
 from dataclasses import replace
 from typing import Any, NoReturn, Optional
 
-from gan_manual import machine
+from gan_manual import files, machine
 from gan_manual.callbacks.evaluate import Evaluate
 from gan_manual.cli import GANCLI, checks
 from gan_manual.cli.messages import user_error
 from gan_manual.console import check_writable, fail, note
-from gan_manual.errors import ConfigError
+from gan_manual.errors import ConfigError, StorageError
 from gan_manual.study import executors, spec
 from gan_manual.study.cell import arguments, last_error
 from gan_manual.study.record import Record
@@ -77,7 +76,15 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str]) -> Study:
-    """Runs the study; returns it (a failed cell makes the exit code 1, once the report is written)."""
+    """Runs the study; returns it (a failed cell makes the exit code 1, once the report is written; a file that
+    cannot be written, one line and exit code 1)."""
+    try:
+        return _run(argv)
+    except StorageError as error:
+        fail(str(error), code=1)
+
+
+def _run(argv: list[str]) -> Study:
     args = parser().parse_args(argv)
     try:
         study = _configure(spec.load(args.study, args.output_dir), args)
@@ -100,8 +107,7 @@ def main(argv: list[str]) -> Study:
                                  for cell in study.run_order(cells)))
         note(f"study: {len(cells)} cells checked, {len(finished)} finished; nothing run (--dry_run)")
         return study
-    study.output_dir.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(study.path, study.output_dir / "study.yaml")
+    files.write(study.output_dir / "study.yaml", study.path.read_bytes())
     todo = [cell for cell in study.run_order(cells) if cell.name not in finished]
     where = f"{study.processes} at once" if args.executor == "local" else "as Ray tasks"
     note(f"study: {len(cells)} cells, {len(cells) - len(todo)} finished before; {where}, {study.threads} threads each; "

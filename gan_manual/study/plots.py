@@ -3,7 +3,7 @@ final figures per variant with every seed as a point, and each variant's samples
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO, Union
 
 import matplotlib
 
@@ -15,9 +15,11 @@ from matplotlib.patches import Patch  # noqa: E402
 
 #: A metric over training: (epochs completed or seconds of training, value), in order.
 Curve = list[tuple[float, float]]
+#: Where a picture goes: a file's path, or a binary file open for writing.
+Target = Union[Path, BinaryIO]
 
 
-def plot_curves(groups: dict[str, list[dict[str, Curve]]], metrics: list[str], progress: str, path: Path) -> None:
+def plot_curves(groups: dict[str, list[dict[str, Curve]]], metrics: list[str], progress: str, target: Target) -> None:
     """``groups``: variant -> one ``{metric: curve}`` per seed. Each variant's mean over seeds as a line, their
     range as a band; seeds are put on a common x (their own points for epochs, 50 steps over the shortest run for
     seconds). A variant keeps its colour in every panel, also where others logged nothing (a curve such as
@@ -43,10 +45,10 @@ def plot_curves(groups: dict[str, list[dict[str, Curve]]], metrics: list[str], p
         ax.set_xlabel("epochs" if progress == "epoch" else "seconds of training")
         ax.set_title(metric)
     axes[0].legend(fontsize="small")
-    _save(fig, path)
+    _save(fig, target)
 
 
-def plot_finals(rows: list[dict[str, Any]], columns: list[str], path: Path) -> None:
+def plot_finals(rows: list[dict[str, Any]], columns: list[str], target: Target) -> None:
     """Each column's value per variant: every seed a point, the mean a bar across."""
     groups = list(dict.fromkeys(r["group"] for r in rows))
     fig, axes = _axes(len(columns))
@@ -59,7 +61,7 @@ def plot_finals(rows: list[dict[str, Any]], columns: list[str], path: Path) -> N
                 ax.hlines(np.mean(values), i - 0.3, i + 0.3, color="black")
         ax.set_xticks(range(len(groups)), groups, rotation=30, ha="right", fontsize="small")
         ax.set_title(column)
-    _save(fig, path)
+    _save(fig, target)
 
 
 @dataclass(frozen=True)
@@ -71,7 +73,7 @@ class Samples:
     points: bool = False
 
 
-def plot_samples(samples: dict[str, Samples], path: Path) -> None:
+def plot_samples(samples: dict[str, Samples], target: Target) -> None:
     """One panel per variant: the picture of its first finished seed's samples, titled with that seed; a legend
     for the colours where the pictures are of points (generated red, real grey)."""
     fig, axes = _axes(len(samples), size=3.2)
@@ -84,7 +86,7 @@ def plot_samples(samples: dict[str, Samples], path: Path) -> None:
         fig.legend(handles=[Patch(color=(0.85, 0.1, 0.1), label="generated"),
                             Patch(color=(0.7, 0.7, 0.7), label="real (training data)")],
                    loc="lower center", ncol=2, fontsize="small", frameon=False)
-    _save(fig, path, bottom=0.08 if points else 0.0)
+    _save(fig, target, bottom=0.08 if points else 0.0)
 
 
 def _axes(n: int, size: float = 4.0) -> tuple[Any, list[Any]]:
@@ -96,8 +98,8 @@ def _axes(n: int, size: float = 4.0) -> tuple[Any, list[Any]]:
     return fig, list(axes.flat[:n])
 
 
-def _save(fig: Any, path: Path, bottom: float = 0.0) -> None:
-    """``path``, with the panels above the lowest ``bottom`` of the figure (where a legend goes)."""
+def _save(fig: Any, target: Target, bottom: float = 0.0) -> None:
+    """A PNG to ``target``, with the panels above the lowest ``bottom`` of the figure (where a legend goes)."""
     fig.tight_layout(rect=(0, bottom, 1, 1))
-    fig.savefig(path, dpi=80)
+    fig.savefig(target, format="png", dpi=80)
     plt.close(fig)

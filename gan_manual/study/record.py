@@ -10,7 +10,7 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal, Optional
 
-from gan_manual import machine
+from gan_manual import files, machine
 from gan_manual.study.spec import Cell
 
 RESULT = "result.json"
@@ -90,7 +90,5 @@ class Record:
 
 
 def write_json(path: Path, value: Any) -> None:
-    """Whole or absent, even if the study is killed while it writes."""
-    temporary = path.with_name(f"{path.name}.tmp")
-    temporary.write_text(json.dumps(value, indent=1))
-    temporary.replace(path)
+    """Whole or absent, even if the study is killed while it writes (:func:`gan_manual.files.write`)."""
+    files.write(path, json.dumps(value, indent=1))

@@ -4,14 +4,17 @@ variant: mean ± std over seeds, the range, the best mean of each column in bold
 from the logs themselves)."""
 
 import csv
+import io
 import json
 import math
 import statistics
+from functools import partial
 from pathlib import Path
 from typing import Any, Optional
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_manual import files
 from gan_manual.study import plots
 from gan_manual.study.plots import Curve
 from gan_manual.study.record import Record
@@ -78,22 +81,23 @@ def goal(study: Study, column: str) -> str:
     return study.metrics[column.removeprefix("best_")]
 
 
-def write_csv(study: Study, rows: list[dict[str, Any]], path: Path) -> None:
+def csv_text(study: Study, rows: list[dict[str, Any]]) -> str:
+    """``results.csv``: a row per cell."""
     columns = ["cell", *study.columns(), "seed", "status", *metric_columns(study), "seconds", "resumed", "error",
                "machine"]
-    with path.open("w", newline="") as file:
-        writer = csv.DictWriter(file, fieldnames=columns, extrasaction="ignore")
-        writer.writeheader()
-        for row in rows:
-            writer.writerow({k: _csv_value(row.get(k, "")) for k in columns})
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({k: _csv_value(row.get(k, "")) for k in columns})
+    return text.getvalue()
 
 
 def metric_columns(study: Study) -> list[str]:
     return [*study.metrics, *(f"best_{name}" for name in study.best)]
 
 
-def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: Path,
-                  pictures: list[str]) -> None:
+def summary_text(study: Study, rows: list[dict[str, Any]], command: str, pictures: list[str]) -> str:
     """``summary.md``: the command, a table with a row per variant, and the pictures."""
     columns = metric_columns(study)
     groups: dict[str, list[dict[str, Any]]] = {}
@@ -130,7 +134,7 @@ def write_summary(study: Study, rows: list[dict[str, Any]], command: str, path: 
         lines += ["", "Failed or unfinished cells:", ""]
         lines += [f"- `{r['cell']}`: {r.get('error') or r['status']}" for r in failed]
     lines += ["", *(f"![{Path(p).stem}]({p})" for p in pictures)]
-    path.write_text("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def _changes(study: Study) -> list[str]:
@@ -227,14 +231,16 @@ def write_report(study: Study, cells: list[Cell], command: str) -> int:
         if cell.group not in samples and (cell.folder / "samples.png").is_file():
             samples[cell.group] = plots.Samples(cell.folder / "samples.png", cell.seed, record.picture == "points")
     out = study.output_dir
-    write_csv(study, rows, out / "results.csv")
-    pictures = []
-    if names:
-        plots.plot_curves(groups, names, study.progress, out / "curves.png")
-        plots.plot_finals(rows, metric_columns(study), out / "finals.png")
-        pictures += ["curves.png", "finals.png"]
-    if samples:
-        plots.plot_samples(samples, out / "samples.png")
-        pictures.append("samples.png")
-    write_summary(study, rows, command, out / "summary.md", pictures)
+    # All of the report or none of it: the previous one stays whole where a file cannot be written.
+    with files.together(hint="free some space, or give the study another --output_dir") as add:
+        add(out / "results.csv", csv_text(study, rows))
+        pictures = []
+        if names:
+            add(out / "curves.png", partial(plots.plot_curves, groups, names, study.progress))
+            add(out / "finals.png", partial(plots.plot_finals, rows, metric_columns(study)))
+            pictures += ["curves.png", "finals.png"]
+        if samples:
+            add(out / "samples.png", partial(plots.plot_samples, samples))
+            pictures.append("samples.png")
+        add(out / "summary.md", summary_text(study, rows, command, pictures))
     return sum(row["status"] != "done" for row in rows)

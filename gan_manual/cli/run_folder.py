@@ -1,0 +1,72 @@
+"""The folder a ``fit`` writes (``runs/<name>/version_N``): checked for space before anything is written, removed
+again where the run stops before its first batch, and named, with what was kept, where a disk fails mid-run."""
+
+import os
+import shutil
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any, Optional
+
+import lightning as L
+import torch
+
+from gan_manual import files
+from gan_manual.errors import StorageError
+
+#: The folder of the run in progress in this process, for the message of a failing disk.
+CURRENT: ContextVar[Optional[Path]] = ContextVar("run_folder", default=None)
+#: What a run writes beside its checkpoint (config, logs, sample pictures), at the least.
+LOGS = 2**20
+
+
+def check_space(model: torch.nn.Module, folders: list[Path]) -> None:
+    """Raises a StorageError where a folder the run writes to has less space free than its checkpoint needs (the
+    weights and buffers three times over: Adam keeps two moments per weight) and LOGS."""
+    needed = 3 * sum(t.numel() * t.element_size() for t in model.state_dict().values()) + LOGS
+    for folder in dict.fromkeys(folders):
+        existing = folder.absolute()
+        while not existing.exists():
+            existing = existing.parent
+        free = shutil.disk_usage(existing).free
+        if free < needed:
+            raise StorageError(f"{folder}: no space left for the run: it needs about {files.size(needed)} for its "
+                               f"checkpoint and logs, and {files.size(free)} are free; nothing was written; free "
+                               f"some space, or write the run elsewhere (--trainer.logger.init_args.save_dir)")
+
+
+class DiscardUnstarted(L.Callback):
+    """Removes ``folder``, made by this run, where the run stops before its first training batch (a full disk, a
+    bad file found late, Ctrl-C): nothing is left of a run that never started."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.started = False
+
+    def on_train_batch_start(self, trainer: L.Trainer, *args: Any) -> None:
+        self.started = True
+
+    def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
+        if not self.started and trainer.is_global_zero:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+def disk_failure(error: OSError) -> str:
+    """The one line for a disk that failed under a library's writer (TensorBoard's events, say): the folder, why,
+    and what the run in progress kept (:func:`kept`)."""
+    run = CURRENT.get()
+    file = Path(os.fsdecode(error.filename)) if error.filename else None  # TensorBoard's writer names it in bytes
+    folder = file.parent if file else run
+    what = f"cannot write {file.name} ({files.reason(error)})" if file else files.reason(error)
+    return f"{folder or 'the run folder'}: {what}; {kept()}"
+
+
+def kept() -> str:
+    """What the run in progress in this process kept: its last checkpoint and the command that resumes it, or that
+    it wrote none."""
+    run = CURRENT.get()
+    last = run / "checkpoints" / "last.ckpt" if run else None
+    if last is None or not last.is_file():
+        return "the run wrote no checkpoint"
+    config = run / "config.yaml"
+    given = f"-c {config}" if config.is_file() else "<the same -c files>"
+    return f"its last checkpoint is intact; resume with: python -m gan_manual fit {given} --ckpt_path {last}"
