@@ -5,15 +5,20 @@ spectral norm, DiffAugment and R1 killed mid-epoch and after an epoch boundary; 
 in bf16 and an ACGAN; the toys. These start processes (a SIGKILL ends one) and are ``slow``; how a resume reports a
 changed config runs in-process, in the fast tier."""
 
+import os
 import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from gan_manual import lock
+from gan_manual.lock import Lock
 from gan_manual.cli import main
-from helpers import TINY, config, run_cli
+from helpers import TESTS, TINY, config, run_cli
 
 #: 3 epochs of 10 batches; last.ckpt every 4 batches and at epoch ends; D alone for the first 6 batches, 3 D
 #: steps per G step on one batch, gradient penalty, clipping, StepLR per epoch, rolling means, G's moving average.
@@ -126,8 +131,10 @@ def test_killed_and_resumed_run_equals_uninterrupted(reference, fake_data, tmp_p
     if resumes_from is None:
         assert "no last.ckpt" in resumed.stderr
     else:
-        assert "resume: from runs/r/version_0/checkpoints/last.ckpt" in resumed.stderr
-        assert "config differs" not in resumed.stderr
+        assert "resume: from runs/r/version_0/checkpoints/last.ckpt (the only run there" in resumed.stderr
+        # The killed run's config listed the probe that killed it; nothing else differs.
+        differ = [line for line in resumed.stderr.splitlines() if line.startswith("  ")]
+        assert differ and all(line.startswith("  trainer.callbacks.2.") for line in differ), resumed.stderr
 
     ours = torch.load(newest_last(tmp_path), weights_only=True)
     theirs = torch.load(newest_last(reference), weights_only=True)
@@ -142,6 +149,86 @@ def test_killed_and_resumed_run_equals_uninterrupted(reference, fake_data, tmp_p
     after = resumes_from or 0
     missing = [k for k in expected if k[1] > after and k not in logged]
     assert not missing, missing
+
+
+def start(folder: Path, data: Path, *args: str) -> subprocess.Popen:
+    """``run``'s command, started and left running."""
+    (folder / "resume.yaml").write_text(RESUME_YAML)
+    command = [sys.executable, "-m", "gan_manual", "fit", "-c", config("configs/advanced_gan.yaml"), "-c",
+               "resume.yaml", *args]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]),
+           "GAN_MANUAL_DATA": str(data)}
+    return subprocess.Popen(command, cwd=folder, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def wait_for(condition, process: subprocess.Popen, seconds: float = 120) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert process.poll() is None, process.stderr.read().decode()[-3000:]
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+@pytest.mark.slow
+def test_last_continues_its_own_run_beside_another_of_the_same_name(reference, fake_data, tmp_path):
+    """Two runs of one logger name at once (version_0, seed 1, still training; version_1, seed 0, killed): the
+    killed one's ``--ckpt_path last`` continues its own run, not the live one's newer checkpoint, to the bits of
+    the uninterrupted run."""
+    other = start(tmp_path, fake_data, "--seed_everything=1", "--trainer.max_epochs=1000")
+    try:
+        wait_for(lambda: lock.held(tmp_path / "runs/r/version_0"), other)
+        ours = start(tmp_path, fake_data, "--seed_everything=0")
+        killed, live = (tmp_path / f"runs/r/version_{v}/checkpoints/last.ckpt" for v in (1, 0))
+        wait_for(killed.is_file, ours)
+        ours.kill()
+        ours.wait()
+        # The live run's checkpoint is the newest: what the newest last.ckpt by time would have resumed.
+        wait_for(lambda: live.is_file() and live.stat().st_mtime > killed.stat().st_mtime, other)
+        resumed = run(tmp_path, fake_data, "--seed_everything=0", "--ckpt_path", "last")
+        assert resumed.returncode == 0, resumed.stderr[-3000:]
+        assert other.poll() is None, "the other run was to be alive all along"
+    finally:
+        other.kill()
+        other.wait()
+    assert ("resume: from runs/r/version_1/checkpoints/last.ckpt (the newest run whose saved config matches this "
+            "one; version_0 running now)") in resumed.stderr, resumed.stderr
+    assert "config differs" not in resumed.stderr
+    ours = torch.load(tmp_path / "runs/r/version_2/checkpoints/last.ckpt", weights_only=True)
+    theirs = torch.load(newest_last(reference), weights_only=True)
+    for key in COMPARED:
+        assert_same(ours[key], theirs[key], key)
+
+
+def test_last_refuses_to_guess_between_runs_of_other_configs(isolated, capsys):
+    toy = ["fit", "-c", config("configs/toy_ring.yaml"), *TINY, "--trainer.enable_progress_bar=false"]
+    main([*toy, "--seed_everything=1"])
+    main([*toy, "--seed_everything=2"])
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit:
+        main([*toy, "--seed_everything=3", "--ckpt_path", "last"])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines()[-1] == (
+        "error: ckpt_path: last: no run under runs/toy_ring has this config, and 2 could be continued: "
+        "runs/toy_ring/version_1/checkpoints/last.ckpt (differs in seed_everything); "
+        "runs/toy_ring/version_0/checkpoints/last.ckpt (differs in seed_everything); pass the one to continue as "
+        "--ckpt_path"), err
+    assert not (isolated / "runs/toy_ring/version_2").exists()
+    main([*toy, "--seed_everything=1", "--ckpt_path", "last", "--trainer.max_epochs=2"])
+    assert ("resume: from runs/toy_ring/version_0/checkpoints/last.ckpt (the newest run whose saved config matches "
+            "this one)") in capsys.readouterr().err
+    # version_2 continues version_0; while it runs, neither is taken, nor, in their place, version_1 of seed 2
+    running = Lock(isolated / "runs/toy_ring/version_2")
+    assert running.take()
+    with pytest.raises(SystemExit):
+        main([*toy, "--seed_everything=1", "--ckpt_path", "last", "--trainer.max_epochs=3"])
+    running.release()
+    assert capsys.readouterr().err.strip().splitlines()[-1] == (
+        "error: ckpt_path: last: the run of this config under runs/toy_ring is running now (version_2); wait for it "
+        "to end, or pass the checkpoint to continue as --ckpt_path")
+    main([*toy, "--seed_everything=1", "--ckpt_path", "last", "--trainer.max_epochs=3"])
+    assert ("resume: from runs/toy_ring/version_2/checkpoints/last.ckpt (the newest run whose saved config matches "
+            "this one)") in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -169,14 +256,24 @@ def test_resume_says_which_keys_differ_and_which_value_wins(isolated, capsys):
     main(wgan)
     capsys.readouterr()
     cli = main([*wgan, "--trainer.max_epochs=2", "--ckpt_path=last", "--model.init_args.d_steps_per_g_step=2",
-                "--model.init_args.d_optimizer.init_args.lr=0.001", "--data.init_args.batch_size=32"])
+                "--model.init_args.d_optimizer.init_args.lr=0.001", "--data.init_args.batch_size=32",
+                "--seed_everything=3", "--trainer.limit_val_batches=2", "--trainer.log_every_n_steps=1"])
     err = capsys.readouterr().err
     ckpt = "runs/wgan/version_0/checkpoints/last.ckpt"
-    assert f"resume: the config differs from the one saved in {ckpt} (3 keys):" in err
-    assert "  data.init_args.batch_size: 64 in the checkpoint, 32 now -> 32 is used" in err
-    assert "  model.init_args.d_steps_per_g_step: 5 in the checkpoint, 2 now -> 2 is used" in err
-    assert ("  model.init_args.d_optimizer.init_args.lr: 0.0001 in the checkpoint, 0.001 now -> the checkpoint's "
-            "0.0001 stays (restored with the optimizer/scheduler state)") in err
+    assert f"resume: from {ckpt} (the only run there, though its config differs)" in err
+    lines = [line for line in err.splitlines() if line.startswith("  ")]
+    assert err.splitlines()[err.splitlines().index(lines[0]) - 1] == (
+        f"resume: the config differs from the one saved in {ckpt} (7 keys; 4 may change the run's bits):")
+    assert lines == [
+        "  data.init_args.batch_size: 64 in the checkpoint, 32 now -> 32 is used (may change the run's bits)",
+        "  model.init_args.d_optimizer.init_args.lr: 0.0001 in the checkpoint, 0.001 now -> the checkpoint's 0.0001 "
+        "stays (restored with the optimizer/scheduler state)",
+        "  model.init_args.d_steps_per_g_step: 5 in the checkpoint, 2 now -> 2 is used (may change the run's bits)",
+        "  seed_everything: 0 in the checkpoint, 3 now -> 3 is used (may change the run's bits)",
+        "  trainer.limit_val_batches: 1 in the checkpoint, 2 now -> 2 is used (may change the run's bits)",
+        "  trainer.log_every_n_steps: 2 in the checkpoint, 1 now -> 1 is used",
+        "  trainer.max_epochs: 1 in the checkpoint, 2 now -> 2 is used",
+    ], err
     # ... and that is what happened: the new schedule, the old learning rate, the new batch size.
     assert cli.model.schedule.d_steps_per_g_step == 2
     assert cli.trainer.optimizers[1].param_groups[0]["lr"] == 0.0001

@@ -7,6 +7,7 @@ The report's tests read a study whose cells ran in this process, one after anoth
 of the executors themselves start processes and are ``slow``."""
 
 import csv
+import importlib.util
 import json
 import os
 import shutil
@@ -24,9 +25,10 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from gan_manual import machine
+from gan_manual import lock, machine
 from gan_manual.__main__ import run as main
 from gan_manual.errors import ConfigError, StorageError
+from gan_manual.lock import Lock
 from gan_manual.study import executors, plots, spec, validate
 from gan_manual.study.record import write_json
 from helpers import REPO, STUDIES, no_temporary_files, one_error, snapshot
@@ -464,6 +466,37 @@ def test_unknown_override_is_named(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["study", str(study), "--output_dir", str(tmp_path / "out")])
     assert "no_such_key" in capsys.readouterr().err
+
+
+def test_a_second_study_on_a_running_studys_folder_is_refused(tmp_path, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    running = Lock(out)  # as the first study holds it while it runs
+    assert running.take()
+    with pytest.raises(SystemExit) as exit:
+        main(["study", str(write_study(tmp_path)), "--output_dir", str(out)])
+    running.release()
+    assert exit.value.code == 2
+    assert one_error(capsys) == (f"error: study.output_dir: {out} is in use by another study that is running now; "
+                                 f"wait for it to end, or give this one another --output_dir")
+    assert not list(out.iterdir()), "nothing written"
+
+
+def test_a_killed_study_leaves_no_lock_behind(tmp_path):
+    code = "import os, signal, sys; from gan_manual.lock import Lock; Lock(sys.argv[1]).take(); os.kill(os.getpid(), 9)"
+    killed = subprocess.run([sys.executable, "-c", code, str(tmp_path)])
+    assert killed.returncode == -9 and not lock.held(tmp_path)
+    assert Lock(tmp_path).take()
+
+
+def test_ray_executor_without_ray_is_one_line_before_anything_is_written(tmp_path, capsys, monkeypatch):
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ray" else real(name, *a))
+    with pytest.raises(SystemExit) as exit:
+        main(["study", str(write_study(tmp_path)), "--output_dir", str(tmp_path / "out"), "--executor", "ray"])
+    assert exit.value.code == 2
+    assert one_error(capsys) == 'error: --executor ray: Ray is not installed; pip install -e ".[ray]"'
+    assert not (tmp_path / "out").exists()
 
 
 def test_cells_cross_variants_grid_and_seeds(tmp_path):

@@ -5,7 +5,7 @@ before anything is written, and user errors reported as one line.
     cli/normalize.py  changes to the parsed config (data folder, DDP names, evaluation folders, extra callbacks)
     cli/checks.py     checks before anything is written (files, folders, networks, optimizers, callbacks)
     cli/messages.py   user errors as one line
-    cli/run_folder.py the run's folder: space checked first, removed if the run never started, named if a disk fails
+    cli/run_folder.py the run's folder: space checked first, locked while it trains, removed if it never started
     cli/help.py       help that fits on a screen
 """
 
@@ -129,24 +129,29 @@ class GANCLI(compat.HookedLightningCLI):
     def parse_ckpt_path(self) -> None:
         """Replaces Lightning's version, which overwrites the model's config with the checkpoint's, silently.
 
-        Here ``ckpt_path: last`` means the newest ``last.ckpt`` of this config's runs (Lightning's would look in
-        the new run's own, empty folder and train from scratch), the file is checked before anything runs,
-        evaluation needs one, and differences to the checkpoint's config are reported with the value that wins
-        (see :mod:`gan_manual.resume`).
+        Here ``ckpt_path: last`` means, for ``fit``, the ``last.ckpt`` of the run this one continues (Lightning's
+        would look in the new run's own, empty folder and train from scratch; :func:`gan_manual.resume.find_last`
+        says how it is chosen), for evaluation the newest ``last.ckpt`` of this config's runs; the file is checked
+        before anything runs, evaluation needs one, and differences to the checkpoint's config are reported with
+        the value that wins (see :mod:`gan_manual.resume`).
         """
         subcommand = self.config.get("subcommand")
         if not subcommand:
             return
         config = self.config[subcommand]
         self._checkpoint = None
+        dumped = yaml.safe_load(self.parser.dump(self.config, skip_link_targets=False))[subcommand]
+        why = ""
         if config.get("ckpt_path") == "last":
             folders = resume.output_folders(config.trainer)
-            found = resume.find_last(folders)
+            found = resume.find_last(folders, dumped) if subcommand == "fit" else resume.newest_last(folders)
             if found is None and subcommand == "fit":  # not an error: a job script can always pass --ckpt_path last
                 note(f"ckpt_path: no last.ckpt under {', '.join(map(str, folders))}: starting from scratch")
             elif found is None:
                 raise ConfigError(f"ckpt_path: no last.ckpt under {', '.join(map(str, folders))}: nothing to "
                                   f"{subcommand}")
+            else:
+                found, why = found
             config.ckpt_path = str(found) if found else None
         path = config.get("ckpt_path")
         if not path and subcommand != "fit":
@@ -158,9 +163,8 @@ class GANCLI(compat.HookedLightningCLI):
             return
         self._checkpoint = resume.read_checkpoint(path)
         if subcommand == "fit":
-            note(f"resume: from {path}")
-        dumped = yaml.safe_load(self.parser.dump(self.config, skip_link_targets=False))
-        resume.report_differences(self._checkpoint, dumped[subcommand], path, subcommand)
+            note(f"resume: from {path}{f' ({why})' if why else ''}")
+        resume.report_differences(self._checkpoint, dumped, path, subcommand)
 
     def after_dump_config(self, dump: dict[str, Any]) -> None:
         # Lightning's instantiator writes the linked data_shape into the dump's init_args, which the dump leaves
@@ -194,8 +198,7 @@ class GANCLI(compat.HookedLightningCLI):
         self._before_run()
         folder = Path(self.trainer.log_dir or self.trainer.default_root_dir)
         run_folder.CURRENT.set(folder)
-        if not folder.exists():
-            self.trainer.callbacks.append(run_folder.DiscardUnstarted(folder))
+        self.trainer.callbacks.append(run_folder.RunFolder(folder, new=not folder.exists()))
         folders = resume.output_folders(self.config.fit.trainer)
         ckpt_path = self.config.fit.get("ckpt_path")
         if ckpt_path and "://" not in ckpt_path and Path(ckpt_path).is_file():

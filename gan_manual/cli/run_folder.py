@@ -1,5 +1,6 @@
-"""The folder a ``fit`` writes (``runs/<name>/version_N``): checked for space before anything is written, removed
-again where the run stops before its first batch, and named, with what was kept, where a disk fails mid-run."""
+"""The folder a ``fit`` writes (``runs/<name>/version_N``): checked for space before anything is written, locked
+while the run trains, removed again where the run stops before its first batch, and named, with what was kept,
+where a disk fails mid-run."""
 
 import os
 import shutil
@@ -12,6 +13,7 @@ import torch
 
 from gan_manual import files
 from gan_manual.errors import StorageError
+from gan_manual.lock import Lock
 
 #: The folder of the run in progress in this process, for the message of a failing disk.
 CURRENT: ContextVar[Optional[Path]] = ContextVar("run_folder", default=None)
@@ -34,20 +36,32 @@ def check_space(model: torch.nn.Module, folders: list[Path]) -> None:
                                f"some space, or write the run elsewhere (--trainer.logger.init_args.save_dir)")
 
 
-class DiscardUnstarted(L.Callback):
-    """Removes ``folder``, made by this run, where the run stops before its first training batch (a full disk, a
-    bad file found late, Ctrl-C): nothing is left of a run that never started."""
+class RunFolder(L.Callback):
+    """The run's ``folder`` while it trains: locked (:mod:`gan_manual.lock`), so that ``--ckpt_path last`` in
+    another process leaves a live run's checkpoint alone; and, where the run made the
+    folder (``new``) and stops before its first training batch (a full disk, a bad file found late, Ctrl-C), the
+    folder removed: nothing is left of a run that never started."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, new: bool) -> None:
         self.folder = folder
+        self.new = new
         self.started = False
+        self.lock = Lock(folder)
+
+    def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if trainer.is_global_zero and self.folder.is_dir():  # made in setup, when the config was saved
+            self.lock.take()
 
     def on_train_batch_start(self, trainer: L.Trainer, *args: Any) -> None:
         self.started = True
 
     def on_exception(self, trainer: L.Trainer, pl_module: L.LightningModule, exception: BaseException) -> None:
-        if not self.started and trainer.is_global_zero:
+        self.lock.release()
+        if self.new and not self.started and trainer.is_global_zero:
             shutil.rmtree(self.folder, ignore_errors=True)
+
+    def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
+        self.lock.release()
 
 
 def disk_failure(error: OSError) -> str:

@@ -27,6 +27,7 @@ in its folder:
 
 import argparse
 import contextlib
+import importlib.util
 import io
 import logging
 import os
@@ -43,6 +44,7 @@ from gan_manual.cli import GANCLI, checks
 from gan_manual.cli.messages import user_error
 from gan_manual.console import check_writable, fail, note
 from gan_manual.errors import ConfigError, StorageError
+from gan_manual.lock import Lock
 from gan_manual.study import executors, spec
 from gan_manual.study.cell import arguments, last_error
 from gan_manual.study.record import Record
@@ -94,6 +96,19 @@ def _run(argv: list[str]) -> Study:
         check_writable("study.output_dir", study.output_dir)
     except ConfigError as error:
         fail(str(error))
+    running = Lock(study.output_dir)  # held while this study runs cells; a killed study's goes with its process
+    if not (args.report or args.dry_run):
+        study.output_dir.mkdir(parents=True, exist_ok=True)
+        if not running.take():
+            fail(f"study.output_dir: {study.output_dir} is in use by another study that is running now; wait for "
+                 f"it to end, or give this one another --output_dir")
+    try:
+        return _study(study, cells, args, argv)
+    finally:
+        running.release()
+
+
+def _study(study: Study, cells: list[Cell], args: argparse.Namespace, argv: list[str]) -> Study:
     records = {cell.name: Record.read(cell) for cell in cells}
     finished = {name for name, record in records.items() if record is not None and record.done}
     if args.report:
@@ -131,6 +146,8 @@ def _configure(study: Study, args: argparse.Namespace) -> Study:
     threads = args.threads or study.threads or max(1, (os.cpu_count() or 1) // processes)
     if processes < 1 or threads < 1:
         raise ConfigError(f"--processes/--threads: positive integers, not {processes}/{threads}")
+    if args.executor == "ray" and importlib.util.find_spec("ray") is None:
+        raise ConfigError('--executor ray: Ray is not installed; pip install -e ".[ray]"')
     cores = os.cpu_count() or 1
     if args.executor == "local" and processes * threads > cores:
         raise ConfigError(f"study.threads: {processes} processes x {threads} threads is more than this machine's "

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any, Optional
 
-from gan_manual.errors import ConfigError
 from gan_manual.study import cell as cells
 from gan_manual.study.record import Record
 from gan_manual.study.spec import Cell
@@ -52,10 +51,8 @@ def run_ray(todo: list[Cell], threads: int, num_samples: int, metrics: tuple[str
     """Every cell a Ray task asking for ``threads`` CPUs (and ``gpus`` GPUs), on the cluster at ``address``
     (Ray's usual: ``auto``, ``ray://host:10001``; None starts a local instance, unless this process already
     joined one). The study's folder must be one that every node sees at the same path (a shared file system)."""
-    try:
-        import ray
-    except ImportError as error:
-        raise ConfigError('--executor ray: Ray is not installed; pip install -e ".[ray]"') from error
+    import ray  # an optional extra: the study's command checked that it is installed
+
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, log_to_driver=False)
