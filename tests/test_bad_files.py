@@ -109,6 +109,18 @@ def test_mnist_labels_cut_inside_their_header(capsys, isolated, fake_data):
                           f"data.root: {labels} is truncated or corrupted (6 bytes, cut inside its IDX header)")
 
 
+def test_mnist_images_and_labels_of_different_copies(capsys, isolated, fake_data):
+    root = isolated / "data"
+    shutil.copytree(fake_data / "MNIST", root / "MNIST")
+    labels = root / "MNIST/raw/train-labels-idx1-ubyte"
+    header, values = labels.read_bytes()[:8], labels.read_bytes()[8:]
+    labels.write_bytes(header[:4] + (len(values) - 48).to_bytes(4, "big") + values[:-48])  # whole, but 48 short
+    images = root / "MNIST/raw/train-images-idx3-ubyte"
+    assert_one_error_line([*WGAN, f"--data.init_args.root={root}"], capsys, isolated,
+                          f"data.root: {images} holds 2048 images and train-labels-idx1-ubyte 2000 labels: the two "
+                          f"files are of different copies")
+
+
 @pytest.mark.parametrize("content, message", [
     (b"", "the file is empty; a config file maps keys to values (seed_everything:, trainer:, model:, data:"),
     (b"- model\n- 2\n", "the file is a YAML list, not a mapping; a config file maps keys to values"),

@@ -4,6 +4,7 @@ line before anything is written."""
 import os
 import pickle
 
+import numpy as np
 import pytest
 import torch
 
@@ -50,6 +51,43 @@ def test_image_folder_labels_come_from_class_folders(tmp_path):
     grey = ImageFolderDataModule(str(tmp_path / "pets"), image_size=8, channels=1, cache_dir=str(tmp_path / "cache"))
     grey.setup("fit")
     assert grey.train_tensors[0].shape == (6, 1, 8, 8)
+
+
+def test_16_bit_pngs_are_on_the_scale_of_8_bit_ones_and_mix_with_them(tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "mixed" / "scans"
+    folder.mkdir(parents=True)
+    deep = np.array([[0, 16668, 55238, 65535]] * 4, dtype=np.uint16)
+    Image.fromarray(deep).save(folder / "deep.png")
+    Image.fromarray((deep >> 8).astype(np.uint8)).save(folder / "shallow.png")
+    dm = ImageFolderDataModule(str(tmp_path / "mixed"), image_size=4, channels=1, cache_dir=str(tmp_path / "cache"))
+    dm.setup("fit")
+    images = dm.train_tensors[0]
+    assert images.dtype == torch.uint8 and images.shape == (2, 1, 4, 4)
+    assert torch.equal(images[0], images[1]) and images.max() == 255 and images.min() == 0
+
+
+def test_a_class_folder_that_is_a_symbolic_link_is_read(tmp_path):
+    write_fake_image_folder(tmp_path / "elsewhere", classes=("dogs",), per_class=3)
+    write_fake_image_folder(tmp_path / "pets", classes=("cats",), per_class=2)
+    (tmp_path / "pets" / "dogs").symlink_to(tmp_path / "elsewhere" / "dogs")
+    (tmp_path / "pets" / "cats" / "loop").symlink_to(tmp_path / "pets")  # a link back up is not followed round
+    dm = ImageFolderDataModule(str(tmp_path / "pets"), image_size=8, cache_dir=str(tmp_path / "cache"))
+    assert dm.classes == ["cats", "dogs"] and len(dm.files) == 5
+
+
+def test_a_cache_that_does_not_read_is_decoded_again(tmp_path, capsys):
+    write_fake_image_folder(tmp_path / "pets", per_class=2)
+    first = ImageFolderDataModule(str(tmp_path / "pets"), image_size=8, cache_dir=str(tmp_path / "cache"))
+    first.setup("fit")
+    cache = first.cache_file()
+    cache.write_bytes(cache.read_bytes()[: cache.stat().st_size // 2])
+    again = ImageFolderDataModule(str(tmp_path / "pets"), image_size=8, cache_dir=str(tmp_path / "cache"))
+    again.setup("fit")
+    assert torch.equal(again.train_tensors[0], first.train_tensors[0])
+    assert f"data: the cache {cache} does not read (" in capsys.readouterr().err
+    assert torch.load(cache, weights_only=True)["images"].shape == (4, 3, 8, 8)
 
 
 def test_image_folder_without_subfolders_has_label_zero(tmp_path):

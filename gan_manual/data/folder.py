@@ -4,6 +4,7 @@ uint8 tensor file keyed by the folder's file list, so later runs start in second
 import hashlib
 import json
 import os
+import pickle
 import re
 from functools import partial
 from pathlib import Path
@@ -94,7 +95,7 @@ class ImageFolderDataModule(ImageDataModule):
         """The image files (sorted) and the class names (the subfolders that hold images, sorted)."""
         if not self.root.is_dir():
             raise ConfigError(f"data.root: {self.root} is not a folder")
-        files = sorted(p for p in self.root.rglob("*") if p.suffix.lower() in EXTENSIONS and p.is_file())
+        files = sorted(p for p in _walk(self.root) if p.suffix.lower() in EXTENSIONS and p.is_file())
         if not files:
             raise ConfigError(f"data.root: no {'/'.join(e[1:].upper() for e in EXTENSIONS)} images under {self.root}")
         loose = [p for p in files if p.parent == self.root]
@@ -139,6 +140,8 @@ class ImageFolderDataModule(ImageDataModule):
                                       f"fix or delete it, or pass --data.skip_unreadable=true") from err
                 skipped.append(str(path.relative_to(self.root)))
                 continue
+            # A 16-bit PNG decodes as uint16: to 8 bits, so that every image is on one scale (0-255).
+            image = F.to_dtype(image, torch.uint8, scale=True)
             image = F.resize(image, [self.image_size], antialias=True)
             images.append(F.center_crop(image, [self.image_size, self.image_size]))
             labels.append(self.classes.index(path.relative_to(self.root).parts[0]) if self.classes else 0)
@@ -146,11 +149,23 @@ class ImageFolderDataModule(ImageDataModule):
             raise ConfigError(f"data.root: none of the {len(self.files)} images under {self.root} decodes")
         return torch.stack(images), torch.tensor(labels, dtype=torch.int64), skipped
 
+    def _read_cache(self) -> dict[str, Any]:
+        """The cache file's content. One that does not read (cut short by a full disk before writes were atomic,
+        or changed on disk) is decoded again, with a line saying so, instead of failing every later run."""
+        cache = self.cache_file()
+        try:
+            return torch.load(cache, weights_only=True)
+        except (RuntimeError, EOFError, pickle.UnpicklingError, ValueError) as error:  # zip reader, unpickler
+            note(f"data: the cache {cache} does not read ({_reason(error)}); decoding the images again")
+            cache.unlink(missing_ok=True)
+            self.prepare_data()
+            return torch.load(cache, weights_only=True)
+
     def setup(self, stage: str) -> None:
         if self.train_tensors:
             return
         self.prepare_data()  # a no-op once the cache exists; needed where no trainer called it
-        saved = torch.load(self.cache_file(), weights_only=True)
+        saved = self._read_cache()
         images, labels = saved["images"], saved["labels"]
         if not self.holdout:
             self.train_tensors = self.eval_tensors = (images, labels)
@@ -159,6 +174,20 @@ class ImageFolderDataModule(ImageDataModule):
             held, kept = order[: self.holdout], order[self.holdout:]
             self.train_tensors, self.eval_tensors = (images[kept], labels[kept]), (images[held], labels[held])
         self.relabel()
+
+
+def _walk(root: Path) -> list[Path]:
+    """Every file under ``root``, in class folders that are symbolic links too (each real folder once: a link
+    back up the tree is not followed round)."""
+    found, seen = [], set()
+    for folder, subfolders, names in os.walk(root, followlinks=True):
+        real = os.path.realpath(folder)
+        if real in seen:
+            subfolders[:] = []
+            continue
+        seen.add(real)
+        found += [Path(folder) / name for name in names]
+    return found
 
 
 def _reason(err: Exception) -> str:

@@ -39,7 +39,9 @@ class MNISTDataModule(DownloadedDataModule):
 
     def verify(self) -> None:
         """Each IDX file is as long as its header says: magic ``0x080D`` (D dimensions), D big-endian sizes, then
-        one byte per value. A truncated copy or download fails here, in one line, instead of deep in torchvision."""
+        one byte per value; a split's images and labels are as many. A truncated or mismatched copy or download
+        fails here, in one line, before anything is written, instead of deep in torchvision."""
+        counts = {}
         for path in self.files():
             with open(path, "rb") as file:
                 header = file.read(4)
@@ -54,6 +56,15 @@ class MNISTDataModule(DownloadedDataModule):
                 raise ConfigError(
                     f"data.root: {path.resolve()} is truncated or corrupted ({reason}); delete it and copy it again "
                     f"or download it again with --data.download=true"
+                )
+            counts[path] = sizes[0]
+        images, labels = (path for path in counts if "images" in path.name), (p for p in counts if "labels" in p.name)
+        for image_file, label_file in zip(images, labels):  # torchvision's order: train's pair, then test's
+            if counts[image_file] != counts[label_file]:
+                raise ConfigError(
+                    f"data.root: {image_file.resolve()} holds {counts[image_file]} images and {label_file.name} "
+                    f"{counts[label_file]} labels: the two files are of different copies; copy both again or "
+                    f"download them again with --data.download=true"
                 )
 
     def load(self, train: bool) -> tuple[Tensor, Tensor]:
