@@ -5,6 +5,7 @@ running statistics), float results on the CPU; a conditional network is given la
 one way by ``predict``, ``sample`` and a study's cells: :func:`write`.
 """
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Optional
@@ -29,19 +30,23 @@ def draw(network: nn.Module, latent_dim: int, n: int, rng: torch.Generator, devi
 
 @torch.no_grad()
 def generate(network: nn.Module, latent_dim: int, num_samples: int, seed: int, batch_size: int,
-             device: torch.device, labels: Optional[Tensor] = None) -> Tensor:
+             device: torch.device, labels: Optional[Tensor] = None,
+             progress: Optional[Callable[[int], None]] = None) -> Tensor:
     """``num_samples`` samples ``(num_samples, *data_shape)`` of ``network`` in eval mode, ``batch_size`` per forward
     pass, of the classes ``labels`` ``(num_samples,)`` if given; the same ``seed`` and ``batch_size`` give the same
-    samples."""
+    samples. ``progress`` is told the number made after each forward pass."""
     rng = torch.Generator().manual_seed(seed)
     was_training = network.training
     network.eval()
-    starts = range(0, num_samples, batch_size)
-    samples = torch.cat([
-        draw(network, latent_dim, min(batch_size, num_samples - start), rng, device,
-             None if labels is None else labels[start : start + batch_size])
-        for start in starts
-    ])
+    samples: Optional[Tensor] = None  # filled in place: half the memory of joining the batches at the end
+    for start in range(0, num_samples, batch_size):
+        batch = draw(network, latent_dim, min(batch_size, num_samples - start), rng, device,
+                     None if labels is None else labels[start : start + batch_size])
+        if samples is None:
+            samples = batch.new_empty((num_samples, *batch.shape[1:]))
+        samples[start : start + len(batch)] = batch
+        if progress is not None:
+            progress(start + len(batch))
     network.train(was_training)
     return samples
 

@@ -33,6 +33,12 @@ def cpu_name() -> str:
     return found or platform.processor() or platform.machine() or "unknown"
 
 
+def available_memory() -> Optional[int]:
+    """Bytes of memory a new allocation can have now (Linux's MemAvailable; elsewhere None: not known)."""
+    found = _field(Path("/proc/meminfo"), "MemAvailable")
+    return int(found.split()[0]) * 1024 if found else None
+
+
 def native_bfloat16() -> bool:
     """Whether this CPU computes in bfloat16 natively (AVX512-BF16 or AMX). Without it torch emulates bfloat16,
     and bf16-mixed convolutions run several times slower than float32 ones."""
@@ -41,8 +47,13 @@ def native_bfloat16() -> bool:
 
 
 def _cpuinfo_field(name: str) -> Optional[str]:
+    return _field(Path("/proc/cpuinfo"), name)
+
+
+def _field(path: Path, name: str) -> Optional[str]:
+    """The value of the first ``name: value`` line of ``path`` (a file of Linux's /proc), if any."""
     try:
-        lines = Path("/proc/cpuinfo").read_text().splitlines()
+        lines = path.read_text().splitlines()
     except OSError:
         return None
     for line in lines:

@@ -150,20 +150,52 @@ def stays(key: str) -> bool:
     return any(f".{name}." in f".{key}." for name in STATEFUL)
 
 
+def finished(checkpoint: dict[str, Any], trainer: Any) -> Optional[str]:
+    """How the run of ``checkpoint`` already reached the end the ``trainer`` config sets (``max_epochs`` or
+    ``max_steps``), e.g. ``finished its 20 epochs (trainer.max_epochs=20)``; None if it has more to train."""
+    progress = checkpoint.get("loops", {}).get("fit_loop", {}).get("epoch_progress", {}).get("current", {})
+    # "processed": epochs whose training ended (a save at the last epoch's end comes before "completed" counts it)
+    epochs, steps = progress.get("processed"), checkpoint.get("global_step", 0)
+    max_epochs, max_steps = trainer.get("max_epochs"), trainer.get("max_steps") or -1
+    if max_steps > 0 and steps >= max_steps:
+        return f"made its {steps} optimizer steps (trainer.max_steps={max_steps})"
+    if max_epochs not in (None, -1) and epochs is not None and epochs >= max_epochs and max_steps <= 0:
+        return f"finished its {epochs} epochs (trainer.max_epochs={max_epochs})"
+    return None
+
+
 def read_checkpoint(path: str) -> dict[str, Any]:
     """The checkpoint at ``path``, loaded with ``weights_only=True``; a missing, truncated or foreign file is a
     ConfigError."""
     if not Path(path).is_file():
         raise ConfigError(f"ckpt_path: no file {path}")
+    with open(path, "rb") as file:
+        start = file.read(512)
+    if _is_text(start):
+        raise ConfigError(f"ckpt_path: {path} is a text file (a config?), not a checkpoint; give a last.ckpt that "
+                          f"fit wrote (runs/<name>/version_N/checkpoints/last.ckpt)")
     _check_integrity(path)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:  # zip reader, unpickler and EOF errors all mean the same thing here
+        if "Weights only load failed" in str(err):  # torch's text would advise weights_only=False: never here
+            raise ConfigError(f"ckpt_path: {path} holds Python objects that no checkpoint of gan_manual holds, and "
+                              f"loading them could run code; it is refused: give a last.ckpt that fit wrote") from err
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ConfigError(f"ckpt_path: {path} is not a readable checkpoint, truncated or corrupted ({reason})") from err
     if not isinstance(checkpoint, dict) or "state_dict" not in checkpoint:
         raise ConfigError(f"ckpt_path: {path} is not a Lightning checkpoint (it has no state_dict)")
     return checkpoint
+
+
+def _is_text(start: bytes) -> bool:
+    """Whether a file beginning with ``start`` is text (UTF-8 with no NUL): no checkpoint is."""
+    try:
+        start.decode()
+    except UnicodeDecodeError as err:
+        if err.start < len(start) - 3:  # not just a character cut at the end of the sample
+            return False
+    return bool(start) and b"\x00" not in start
 
 
 def _check_integrity(path: str) -> None:
@@ -252,7 +284,7 @@ def report_differences(checkpoint: dict[str, Any], config: dict[str, Any], path:
     changing = bit_changes(found) if fitting else []
     bits = f"; {len(changing)} may change the run's bits" if changing else ""
     note(f"{'resume' if fitting else subcommand}: the config differs from the one saved in {path} ({len(found)} "
-         f"keys{bits}):")
+         f"key{'s' * (len(found) != 1)}{bits}):")
     for item in found:
         key, old, new = item
         winner = (f"the checkpoint's {_show(old)} stays (restored with the optimizer/scheduler state)"

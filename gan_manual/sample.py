@@ -17,14 +17,17 @@ import argparse
 import importlib
 import inspect
 import json
+import math
 import re
+import sys
+import time
 import warnings
 from pathlib import Path
 from typing import Any, NoReturn, Optional
 
 import torch
 
-from gan_manual import files, generation, upgrade
+from gan_manual import files, generation, machine, upgrade
 from gan_manual import labels as class_labels
 from gan_manual.console import check_writable, fail
 from gan_manual.errors import ConfigError, causes
@@ -136,6 +139,29 @@ def scorer(ckpt_path: str) -> ClassifierMetrics:
     return metric
 
 
+def check_memory(num_samples: int, data_shape: tuple[int, ...]) -> None:
+    """The samples fit in memory (as float32, with room to write them): else one line, before any is made."""
+    needed = 2 * num_samples * math.prod(data_shape) * 4
+    available = machine.available_memory()
+    if available is not None and needed > available:
+        raise ConfigError(f"--num_samples: {num_samples:,} samples of shape {tuple(data_shape)} take about "
+                          f"{files.size(needed)} to make and write, and this machine has {files.size(available)} "
+                          f"available; ask for fewer at a time (another --seed gives other samples)")
+
+
+class Progress:
+    """A line on stderr every few seconds while many samples are made: how many of how many."""
+
+    def __init__(self, total: int, every: float = 5.0) -> None:
+        self.total, self.every = total, every
+        self.last = time.monotonic()
+
+    def __call__(self, done: int) -> None:
+        if time.monotonic() - self.last >= self.every and done < self.total:
+            self.last = time.monotonic()
+            sys.stderr.write(f"sample: {done:,} of {self.total:,} samples ({100 * done / self.total:.1f}%)\n")
+
+
 def main(argv: Optional[list[str]] = None) -> None:
     args = parser().parse_args(argv)
     check_writable("output_dir", Path(args.output_dir))
@@ -143,9 +169,10 @@ def main(argv: Optional[list[str]] = None) -> None:
     labels = requested_labels(args, model.num_classes)
     metric = scorer(args.ckpt_path) if args.score else None  # the data is found (or not) before anything is made
     num_samples = len(labels) if labels is not None else args.num_samples
+    check_memory(num_samples, getattr(model.generator, "data_shape", ()))  # a network of one's own may not say
     if labels is None:
         labels = model.label_prior.draw(num_samples, args.seed)  # None for an unconditional generator
-    samples = model.generate(num_samples, args.seed, args.batch_size, labels)
+    samples = model.generate(num_samples, args.seed, args.batch_size, labels, Progress(num_samples))
     out = Path(args.output_dir)
     grid = image_grid(samples, args.class_grid) if args.class_grid is not None else None  # a class per row
     written = generation.write(out, samples, labels, grid)

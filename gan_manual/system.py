@@ -3,6 +3,7 @@ schedulers are injected (chosen by ``class_path`` in the config). ``trainer.glob
 step; the batch count that drives the schedule and the logs' step axis is :attr:`GAN.batches_trained`.
 """
 
+from collections.abc import Callable
 from typing import Any, Literal, Optional
 
 import lightning as L
@@ -122,15 +123,15 @@ class GAN(L.LightningModule):
         return self.generator if self.generator_ema is None else self.generator_ema.module
 
     def generate(self, num_samples: int, seed: int = 0, batch_size: int = 1000,
-                 labels: Optional[Tensor] = None) -> Tensor:
+                 labels: Optional[Tensor] = None, progress: Optional[Callable[[int], None]] = None) -> Tensor:
         """The way to get samples out of a system: ``(num_samples, *data_shape)`` of :attr:`sampling_generator`,
         float on the CPU, the same for the same ``seed`` and ``batch_size`` on any device (:mod:`.generation`).
         A conditional system makes them of the classes ``labels`` ``(num_samples,)``, by default
-        ``label_prior.draw(num_samples, seed)``."""
+        ``label_prior.draw(num_samples, seed)``. ``progress`` is told the number made after each batch."""
         if labels is None:
             labels = self.label_prior.draw(num_samples, seed)  # None if unconditional
         return generation.generate(self.sampling_generator, self.latent_dim, num_samples, seed, batch_size,
-                                   self.device, labels)
+                                   self.device, labels, progress)
 
     def _fakes(self, n: int, rng: torch.Generator) -> tuple[Tensor, Optional[Tensor]]:
         """``n`` samples of G (never the average) from noise drawn on the device, and their labels (None if

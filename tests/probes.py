@@ -98,11 +98,16 @@ class RecordRank(L.Callback):
 
 class SignalAt(L.Callback):
     """Sends its own process ``signum`` as training batch ``batch`` (1-based) starts: Ctrl-C (SIGINT) or a
-    scheduler's SIGTERM arriving mid-batch. With ``again_during_save``, sends it once more in the middle of the
-    next checkpoint write (a second, impatient Ctrl-C); with ``twice``, sends it twice at once."""
+    scheduler's SIGTERM arriving mid-batch; ``batch=0``: when training has ended, after the last save. With
+    ``again_during_save``, sends it once more in the middle of the next checkpoint write (a second, impatient
+    Ctrl-C); with ``twice``, sends it twice at once."""
 
     def __init__(self, batch: int, signum: int = 2, again_during_save: bool = False, twice: bool = False) -> None:
         self.batch, self.signum, self.again_during_save, self.twice = batch, signum, again_during_save, twice
+
+    def on_train_end(self, trainer, pl_module) -> None:
+        if self.batch == 0:  # Lightning calls the checkpoint callbacks' hooks last: their save came before
+            os.kill(os.getpid(), self.signum)
 
     def on_train_batch_start(self, trainer, pl_module, batch, batch_idx) -> None:
         if _batches(trainer) != self.batch:

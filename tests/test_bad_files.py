@@ -4,6 +4,7 @@ line, no traceback, no file touched."""
 
 import io
 import os
+import pickle
 import shutil
 import struct
 import zipfile
@@ -81,12 +82,35 @@ def test_file_that_is_not_a_checkpoint(capsys, isolated):
                           "ckpt_path: other.pt is not a Lightning checkpoint (it has no state_dict)")
 
 
+class _RunsCode:
+    """What a malicious pickle holds: an object whose unpickling runs a command."""
+
+    def __reduce__(self):
+        return os.system, ("touch pwned",)
+
+
+def test_a_pickle_that_would_run_code_is_refused_without_advice_to_load_it_anyway(capsys, isolated):
+    (isolated / "evil.ckpt").write_bytes(pickle.dumps({"state_dict": _RunsCode()}))
+    for command in ([*WGAN, "--ckpt_path", "evil.ckpt"], ["sample", "--ckpt_path", "evil.ckpt", "--output_dir", "o"]):
+        assert_one_error_line(command, capsys, isolated, "ckpt_path: evil.ckpt holds Python objects that no "
+                              "checkpoint of gan_manual holds, and loading them could run code; it is refused")
+    assert not (isolated / "pwned").exists()
+    assert "weights_only" not in capsys.readouterr().err
+
+
+def test_a_config_given_as_the_checkpoint(capsys, isolated):
+    assert_one_error_line([*WGAN, "--ckpt_path", config("configs/wgan.yaml")], capsys, isolated,
+                          "configs/wgan.yaml is a text file (a config?), not a checkpoint; give a last.ckpt that fit "
+                          "wrote")
+
+
 def test_missing_checkpoint(capsys, isolated):
     assert_one_error_line([*WGAN, "--ckpt_path", "nowhere.ckpt"], capsys, isolated, "ckpt_path: no file nowhere.ckpt")
 
 
 def test_checkpoint_of_another_model(trained, capsys, isolated):
-    other = ["--model.init_args.generator.init_args.hidden_dims=[32]", "--ckpt_path", "last"]
+    other = ["--model.init_args.generator.init_args.hidden_dims=[32]", "--ckpt_path", "last",
+             "--trainer.max_epochs=2"]  # more to train: the run in trained finished its one epoch
     assert_one_error_line([*WGAN, *other], capsys, isolated, "runs/wgan/version_0/checkpoints/last.ckpt holds a "
                           "different model (generator.net.0.weight is (128, 100) there, (32, 100) here")
 
@@ -134,6 +158,18 @@ def test_mnist_images_and_labels_of_different_copies(capsys, isolated, fake_data
 def test_config_file_that_is_not_a_mapping_of_keys(content, message, capsys, isolated):
     (isolated / "bad.yaml").write_bytes(content)
     assert_one_error_line([*WGAN, "-c", "bad.yaml"], capsys, isolated, f"bad.yaml: {message}")
+
+
+def test_a_part_that_includes_itself_is_named_with_the_loop(capsys, isolated):
+    (isolated / "parts").mkdir()
+    (isolated / "parts/callbacks.yaml").write_text("- class_path: gan_manual.callbacks.ResumeCheckpoint\n"
+                                                  "- more.yaml\n")
+    (isolated / "parts/more.yaml").write_text("- callbacks.yaml\n")
+    (isolated / "top.yaml").write_text("trainer:\n  callbacks: parts/callbacks.yaml\n")
+    assert_one_error_line([*WGAN, "-c", "top.yaml"], capsys, isolated,
+                          f"{isolated}/parts/more.yaml: includes callbacks.yaml, which includes it again (top.yaml -> "
+                          f"callbacks.yaml -> more.yaml -> callbacks.yaml); a part cannot include a file that "
+                          f"includes it")
 
 
 def test_output_folder_under_a_file(capsys, isolated):

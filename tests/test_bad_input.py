@@ -2,8 +2,10 @@
 
 import pytest
 
+from gan_manual import files, machine
 from gan_manual.cli import main
-from helpers import TINY, config
+from gan_manual.sample import Progress
+from helpers import TINY, config, one_error
 
 WGAN = ["fit", "-c", config("configs/wgan.yaml"), *TINY]
 
@@ -27,9 +29,18 @@ CASES = [
     (["--trainer.max_epochs=-3"], "`max_epochs` must be a non-negative integer or -1"),
     (["--model.init_args.augment=gan_manual.augment.DiffAugment", "--model.init_args.augment.policy=[blur]"],
      "model.augment.policy"),
-    (["--model.init_args.g_optimizer.init_args.lr=nan"], "model.g_optimizer.lr: expected a float or torch.Tensor, "
-                                                          "got nan"),
-    (["--model.init_args.g_optimizer.init_args.lr=.nan"], "model.g_optimizer: Invalid learning rate: nan"),
+    (["--model.init_args.g_optimizer.init_args.lr=nan"], "model.g_optimizer.lr: must be a finite number, not nan"),
+    (["--model.init_args.penalty.init_args.weight=inf"], "model.penalty.weight: must be a finite number, not inf"),
+    (["--model.init_args.generator.init_args.latent_dim=1000000000"],
+     "model: the run needs more memory than this machine has ("),
+    (["--model.init_args.generator.init_args.hidden_dims=[0]"], "model.generator.hidden_dims: Not of type PositiveInt"),
+    (["--model.init_args.discriminator.init_args.hidden_dims=[-64]"],
+     "model.discriminator.hidden_dims: Not of type PositiveInt"),
+    (["--trainer.max_epochs=0"], "trainer.max_epochs: 0 trains nothing"),
+    (["--trainer.limit_train_batches=0"], "trainer.limit_train_batches: 0 trains nothing"),
+    (["--data.init_args.batch_size=5000"], "data.batch_size: 5000 is more than the 2048 training samples: not one "
+                                            "whole batch to train on; give at most 2048"),
+    (["--model.init_args.g_optimizer.init_args.lr=.nan"], "model.g_optimizer.lr: must be a finite number, not nan"),
 ]
 
 
@@ -54,6 +65,34 @@ def test_bad_value_in_a_config_file(capsys, isolated):
     assert exit.value.code == 2
     assert "model.penalty.weight: Not of type NonNegativeFloat" in capsys.readouterr().err
     assert [p.name for p in isolated.iterdir()] == ["bad.yaml"]
+
+
+def test_networks_too_large_for_the_memory_are_refused_before_training(capsys, isolated, monkeypatch):
+    monkeypatch.setattr(machine, "available_memory", lambda: 2**20)
+    with pytest.raises(SystemExit) as exit:
+        main(WGAN)
+    assert exit.value.code == 2
+    line = one_error(capsys)
+    assert line.startswith("error: model: the networks have ") and "and this machine has 1.0 MiB available" in line
+    assert list(isolated.iterdir()) == []
+
+
+def test_more_samples_than_fit_in_memory_are_refused_and_many_show_progress(toy_checkpoint, isolated, capsys,
+                                                                             monkeypatch):
+    sample = ["sample", "--ckpt_path", str(toy_checkpoint), "--output_dir", "out"]
+    with pytest.raises(SystemExit) as exit:
+        main([*sample, "--num_samples", "10000000000"])
+    assert exit.value.code == 2
+    assert one_error(capsys) == ("error: --num_samples: 10,000,000,000 samples of shape (2,) take about 149.0 GiB to "
+                                 "make and write, and this machine has "
+                                 f"{files.size(machine.available_memory())} available; ask for fewer at a time "
+                                 "(another --seed gives other samples)")
+    assert not (isolated / "out").exists()
+    monkeypatch.setattr(Progress, "__init__", lambda self, total, every=0.0: setattr(self, "__dict__", {
+        "total": total, "every": 0.0, "last": 0.0}))
+    main([*sample, "--num_samples", "2500", "--batch_size", "1000"])
+    progress = [line for line in capsys.readouterr().err.splitlines() if line.startswith("sample: ")]
+    assert progress == ["sample: 1,000 of 2,500 samples (40.0%)", "sample: 2,000 of 2,500 samples (80.0%)"]
 
 
 def test_a_bug_keeps_its_traceback(monkeypatch):

@@ -9,7 +9,7 @@ import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from gan_manual import GAN
-from gan_manual.cli import main
+from gan_manual.cli import GANCLI, main
 from helpers import TINY, config
 
 
@@ -53,10 +53,10 @@ def test_omegaconf_interpolation_in_a_file(capsys, tmp_path):
 
 
 def test_data_shape_is_linked_from_the_datamodule():
-    cli = main(["fit", "-c", config("configs/toy_grid.yaml"), *TINY, "--trainer.max_epochs=0"])
+    cli = GANCLI(args=["-c", config("configs/toy_grid.yaml"), *TINY], run=False)  # built, not run
     assert cli.model.generator.data_shape == (2,)
     assert cli.model.discriminator.net[1].in_features == 2
-    cli = main(["fit", "-c", config("configs/gan.yaml"), *TINY, "--trainer.max_epochs=0"])
+    cli = GANCLI(args=["-c", config("configs/gan.yaml"), *TINY], run=False)
     assert cli.model.generator.data_shape == (1, 28, 28)
 
 

@@ -84,6 +84,19 @@ def _tensors(value) -> list:
     return []
 
 
+def test_a_sigterm_after_the_last_batch_says_the_run_is_complete_and_a_requeue_trains_nothing(isolated, capsys):
+    code, lines, err = interrupt(capsys, signal_at(0, signal.SIGTERM))
+    assert code == 143
+    assert lines == [f"stopped by SIGTERM after the last batch of the run: it is complete; saved {LAST}; resume with: "
+                     f"python -m gan_manual fit -c runs/toy_ring/version_0/config.yaml --ckpt_path {LAST}"], err
+    with pytest.raises(SystemExit) as exit:
+        main([*TOY, "--ckpt_path", "last"])  # what a requeued job does
+    assert exit.value.code == 0
+    assert (f"resume: {LAST} finished its 2 epochs (trainer.max_epochs=2): nothing to train; raise it to train on"
+            in capsys.readouterr().err)
+    assert [p.name for p in (isolated / "runs/toy_ring").iterdir()] == ["version_0"], "no new run folder"
+
+
 def test_a_second_ctrl_c_during_the_write_leaves_it_whole(isolated, capsys):
     code, lines, err = interrupt(capsys, signal_at(2, signal.SIGINT, again_during_save=True))
     assert "SIGINT: writing last.ckpt; stopping right after" in err, err

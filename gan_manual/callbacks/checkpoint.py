@@ -134,6 +134,10 @@ class ResumeCheckpoint(compat.HookedModelCheckpoint):
     def on_train_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if not trainer.fast_dev_run:  # Lightning 2.6 writes last.ckpt here even under fast_dev_run
             super().on_train_end(trainer, pl_module)
+        if self._signal is not None:  # it came after the last batch: the run is complete, and says so
+            name = signal.Signals(self._signal).name
+            raise Interrupted(f"stopped by {name} after the last batch of the run: it is complete; saved "
+                              f"{self._resume_hint()}", self._signal)
 
     def _save_last(self, trainer: L.Trainer) -> None:
         self._writing = True

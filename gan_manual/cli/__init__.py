@@ -125,6 +125,7 @@ class GANCLI(compat.HookedLightningCLI):
         super().parse_arguments(parser, args)
         subcommand = self.config.get("subcommand")
         normalize.normalize(self.config[subcommand] if subcommand else self.config)  # run=False: no subcommand
+        checks.check_finite(self.config[subcommand] if subcommand else self.config)
 
     def parse_ckpt_path(self) -> None:
         """Replaces Lightning's version, which overwrites the model's config with the checkpoint's, silently.
@@ -163,6 +164,10 @@ class GANCLI(compat.HookedLightningCLI):
             return
         self._checkpoint = resume.read_checkpoint(path)
         if subcommand == "fit":
+            finished = resume.finished(self._checkpoint, config.trainer)
+            if finished:  # a requeued job of a run that ended: nothing to do, and no new run folder
+                note(f"resume: {path} {finished}: nothing to train; raise it to train on")
+                sys.exit(0)
             note(f"resume: from {path}{f' ({why})' if why else ''}")
         resume.report_differences(self._checkpoint, dumped, path, subcommand)
 
@@ -188,8 +193,11 @@ class GANCLI(compat.HookedLightningCLI):
             resume.check_same_model(self.model, self._checkpoint, self.config[self.subcommand].ckpt_path)
             self._checkpoint = None  # free the memory before the trainer loads it again
         if self.subcommand == "fit":
+            checks.check_training_length(self.trainer)
+            checks.check_memory(self.model, self.trainer)
             run_folder.check_space(self.model, [Path(self.trainer.log_dir or self.trainer.default_root_dir)])
-        if not self.trainer.fast_dev_run and rank_zero_only.rank == 0:
+        # fit says so when training starts (run_folder.RunFolder): a run that fails before that leaves nothing
+        if self.subcommand != "fit" and not self.trainer.fast_dev_run and rank_zero_only.rank == 0:
             note(f"{self.subcommand}: writes to {self.trainer.log_dir}")
 
     before_validate = before_test = _before_run
@@ -198,7 +206,8 @@ class GANCLI(compat.HookedLightningCLI):
         self._before_run()
         folder = Path(self.trainer.log_dir or self.trainer.default_root_dir)
         run_folder.CURRENT.set(folder)
-        self.trainer.callbacks.append(run_folder.RunFolder(folder, new=not folder.exists()))
+        self.trainer.callbacks.append(run_folder.RunFolder(folder, new=not folder.exists(),
+                                                           say=not self.trainer.fast_dev_run))
         folders = resume.output_folders(self.config.fit.trainer)
         ckpt_path = self.config.fit.get("ckpt_path")
         if ckpt_path and "://" not in ckpt_path and Path(ckpt_path).is_file():

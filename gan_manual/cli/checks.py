@@ -1,18 +1,21 @@
-"""What the CLI checks before anything is built or written: config files that do not parse, output folders
-that cannot be written, networks that break the contract, optimizers and schedulers that refuse their
-arguments, callbacks that do not fit the data, a checkpoint of another model. Each raises a ConfigError whose
+"""What the CLI checks before anything is built or written: config files that do not parse, numbers that are not
+finite, a run that would train no batch, output folders that cannot be written, networks that break the contract
+or do not fit in memory, optimizers and schedulers that refuse their arguments, callbacks that do not fit the
+data, a checkpoint of another model. Each raises a ConfigError whose
 message is the one line the user reads. A choice that runs, but far slower than the user would expect on this
 machine, gets a note instead."""
 
+import math
 from pathlib import Path
 from typing import Any, Optional
 
 import lightning as L
+from jsonargparse import Namespace
 from lightning.pytorch.accelerators import CPUAccelerator
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from gan_manual import machine, yamlfile
+from gan_manual import files, machine, yamlfile
 from gan_manual.console import check_writable, note
 from gan_manual.errors import ConfigError
 from gan_manual.nets.contract import check_networks
@@ -47,6 +50,65 @@ def check_config_files(args: list[str]) -> None:
             reason = str(error).splitlines()[0]
             raise ConfigError(f"{name}: the interpolation{key} does not resolve: {reason} (a ${{...}} names a key "
                               f"of the same file)") from error
+        _check_parts(content, path, [path.resolve()])
+
+
+def _check_parts(content: Any, path: Path, chain: list[Path]) -> None:
+    """The parts a config file includes by path (``callbacks: callbacks/mnist.yaml``, relative to the including
+    file), and theirs, include none of the files above them: a loop would otherwise be parsed until jsonargparse
+    gave up with a message about implicit class paths."""
+    values = content.values() if isinstance(content, dict) else content if isinstance(content, list) else [content]
+    for value in values:
+        if isinstance(value, (dict, list)):
+            _check_parts(value, path, chain)
+        elif isinstance(value, str) and value.endswith((".yaml", ".yml")):
+            # jsonargparse looks for it beside the including file, else in the working folder
+            part = next((p.resolve() for p in (path.parent / value, Path(value)) if p.is_file()), None)
+            if part in chain:
+                loop = " -> ".join(p.name for p in [*chain, part])
+                raise ConfigError(f"{chain[-1]}: includes {value}, which includes it again ({loop}); a part cannot "
+                                  f"include a file that includes it")
+            if part is not None:
+                _check_parts(yamlfile.read(part, str(part)), part, [*chain, part])
+
+
+def check_finite(config: Any, key: str = "") -> None:
+    """Every number in the parsed ``config`` is finite: a nan or inf (``--data.radius=inf``) is refused naming its
+    key, rather than found as a divergence after the run began."""
+    if isinstance(config, (dict, Namespace)):
+        for name, value in (config.items() if isinstance(config, dict) else vars(config).items()):
+            check_finite(value, f"{key}.{name}" if key else name)
+    elif isinstance(config, (list, tuple)):
+        for i, value in enumerate(config):
+            check_finite(value, f"{key}[{i}]")
+    elif isinstance(config, float) and not math.isfinite(config):
+        raise ConfigError(f"{key.replace('.init_args.', '.')}: must be a finite number, not {config}")
+
+
+def check_training_length(trainer: L.Trainer) -> None:
+    """The run trains at least one batch: ``max_epochs`` or ``limit_train_batches`` of 0 would make a run folder
+    and no checkpoint."""
+    if trainer.max_epochs == 0:
+        raise ConfigError("trainer.max_epochs: 0 trains nothing; give 1 or more (or -1: until max_steps)")
+    if trainer.limit_train_batches == 0:
+        raise ConfigError("trainer.limit_train_batches: 0 trains nothing; give a number of batches (1 or more) or a "
+                          "fraction of the data in (0, 1]")
+
+
+def check_memory(model: GAN, trainer: L.Trainer) -> None:
+    """On a CPU, training fits in the memory there is: the weights, their gradients and Adam's two moments, four
+    times the networks' size, and the moving average of G. A size mistyped by a few zeros is refused here, not
+    by an allocation deep inside the first step."""
+    if not isinstance(trainer.accelerator, CPUAccelerator):
+        return
+    available = machine.available_memory()
+    size = sum(p.numel() * p.element_size() for p in model.parameters())
+    needed = 4 * size + sum(p.numel() * p.element_size() for p in model.sampling_generator.parameters())
+    if available is not None and needed > available:
+        count = sum(p.numel() for p in model.parameters())
+        raise ConfigError(f"model: the networks have {count:,} parameters ({files.size(size)}); training them needs "
+                          f"about {files.size(needed)} (weights, gradients, Adam's moments) and this machine has "
+                          f"{files.size(available)} available; make them smaller (latent_dim, hidden_dims, width)")
 
 
 def check_outputs(trainer: L.Trainer) -> None:

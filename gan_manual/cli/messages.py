@@ -6,6 +6,7 @@ from typing import Optional
 
 from lightning.fabric.utilities.exceptions import MisconfigurationException
 
+from gan_manual import files
 from gan_manual.errors import ConfigError, DivergenceError, Interrupted, StorageError, causes
 
 _NOISE = re.compile(
@@ -39,6 +40,8 @@ def _union_problem(message: str) -> Optional[str]:
     given = re.findall(r"Given value: (.*?)(?:\. Got value:.*)?$", message, re.M)
     if not subtypes or not given:
         return None
+    if given[0].strip().lower().lstrip("+-.") in ("nan", "inf", "infinity"):  # a float, but not a number to use
+        return f"must be a finite number, not {given[0].strip()}"
     names = [re.sub(r"^<class '(?:builtins\.)?(.*)'>$", r"\1", t.strip()) for t in subtypes[-1].split(",")]
     names = ["None" if n == "NoneType" else n for n in names]
     return f"expected a {' or '.join(names)}, got {given[0]}"
@@ -59,6 +62,19 @@ USER_ERRORS = (ConfigError, MisconfigurationException, DivergenceError, StorageE
 
 
 def user_error(error: Optional[BaseException]) -> Optional[BaseException]:
-    """The user error behind ``error``, if any (:data:`USER_ERRORS`; Lightning's is a bad Trainer argument).
-    jsonargparse wraps what an ``__init__`` raises, so the chain of causes is searched."""
-    return next((e for e in causes(error) if isinstance(e, USER_ERRORS)), None)
+    """The user error behind ``error``, if any (:data:`USER_ERRORS`; Lightning's is a bad Trainer argument; an
+    allocation larger than the machine's memory, a ConfigError). jsonargparse wraps what an ``__init__`` raises,
+    so the chain of causes is searched."""
+    found = next((e for e in causes(error) if isinstance(e, USER_ERRORS)), None)
+    return found or _out_of_memory(error)
+
+
+def _out_of_memory(error: Optional[BaseException]) -> Optional[ConfigError]:
+    """torch's allocator refusing a tensor (a size mistyped by a few zeros, building a network), as one line."""
+    for cause in causes(error):
+        asked = re.search(r"can't allocate memory: you tried to allocate (\d+) bytes", str(cause))
+        if isinstance(cause, MemoryError) or asked:
+            size = f" ({files.size(int(asked.group(1)))} for one tensor)" if asked else ""
+            return ConfigError(f"model: the run needs more memory than this machine has{size}; check the networks' "
+                               f"sizes (latent_dim, hidden_dims, width) and the batch size")
+    return None

@@ -12,6 +12,7 @@ import lightning as L
 import torch
 
 from gan_manual import files
+from gan_manual.console import note
 from gan_manual.errors import StorageError
 from gan_manual.lock import Lock
 
@@ -40,17 +41,24 @@ class RunFolder(L.Callback):
     """The run's ``folder`` while it trains: locked (:mod:`gan_manual.lock`), so that ``--ckpt_path last`` in
     another process leaves a live run's checkpoint alone; and, where the run made the
     folder (``new``) and stops before its first training batch (a full disk, a bad file found late, Ctrl-C), the
-    folder removed: nothing is left of a run that never started."""
+    folder removed: nothing is left of a run that never started. ``say``: say where the run writes as it starts
+    training."""
 
-    def __init__(self, folder: Path, new: bool) -> None:
+    def __init__(self, folder: Path, new: bool, say: bool = True) -> None:
         self.folder = folder
         self.new = new
+        self.existed = next(p for p in folder.absolute().parents if p.exists())  # what stays of the path
+        self.say = say
         self.started = False
         self.lock = Lock(folder)
 
     def on_fit_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.is_global_zero and self.folder.is_dir():  # made in setup, when the config was saved
             self.lock.take()
+
+    def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
+        if self.say:
+            note(f"fit: writes to {self.folder}")
 
     def on_train_batch_start(self, trainer: L.Trainer, *args: Any) -> None:
         self.started = True
@@ -59,6 +67,10 @@ class RunFolder(L.Callback):
         self.lock.release()
         if self.new and not self.started and trainer.is_global_zero:
             shutil.rmtree(self.folder, ignore_errors=True)
+            for parent in self.folder.absolute().parents:  # runs/<name>, made for it, if nothing else is there
+                if parent == self.existed or any(parent.iterdir()):
+                    break
+                parent.rmdir()
 
     def teardown(self, trainer: L.Trainer, pl_module: L.LightningModule, stage: str) -> None:
         self.lock.release()

@@ -86,10 +86,16 @@ class InMemoryDataModule(L.LightningDataModule):
     def train_dataloader(self) -> DataLoader:
         # Under DDP every process takes its own share of each epoch's batches (see SeededBatchSampler).
         rank, world = (self.trainer.global_rank, self.trainer.world_size) if self.trainer is not None else (0, 1)
-        return batch_loader(
+        loader = batch_loader(
             self.train_tensors, self.batch_size, self.resolved_seed(), shuffle=True, drop_last=True, rank=rank,
             num_replicas=world,
         )
+        if len(loader) == 0:  # only whole batches are trained on
+            samples = len(self.train_tensors[0])
+            each = f", {samples // world} for each of {world} processes" if world > 1 else ""
+            raise ConfigError(f"data.batch_size: {self.batch_size} is more than the {samples} training samples"
+                              f"{each}: not one whole batch to train on; give at most {samples // world}")
+        return loader
 
     def val_dataloader(self) -> DataLoader:
         # Every process evaluates all of it: the figures are the same on every rank, at a small cost.

@@ -47,8 +47,8 @@ class MLPGenerator(nn.Module):
 
     def __init__(
         self,
-        latent_dim: int = 100,
-        hidden_dims: Sequence[int] = (128, 256, 512, 1024),
+        latent_dim: PositiveInt = 100,
+        hidden_dims: Sequence[PositiveInt] = (128, 256, 512, 1024),
         data_shape: Sequence[int] = (1, 28, 28),
         batch_norm: bool = True,
         tanh: bool = True,
@@ -126,7 +126,7 @@ class MLPDiscriminator(nn.Module):
     def __init__(
         self,
         data_shape: Sequence[int] = (1, 28, 28),
-        hidden_dims: Sequence[int] = (512, 256),
+        hidden_dims: Sequence[PositiveInt] = (512, 256),
         negative_slope: float = 0.2,
         pack: PositiveInt = 1,
         spectral_norm: bool = False,
