@@ -1,8 +1,11 @@
 """``python -m gan_manual``: ``study`` (runs of the CLI, compared: :mod:`gan_manual.study`), else the CLI
 (``fit``, ``validate``, ``test``, ``predict``, ``sample``: :mod:`gan_manual.cli`)."""
 
+import importlib
 import signal
 import sys
+import warnings
+from importlib import metadata
 from typing import Any, Optional
 
 
@@ -19,9 +22,29 @@ def check_package() -> None:
         sys.exit(2)
 
 
+def check_torchvision() -> None:
+    """Ends the program in one line when torchvision was built for another torch than the one installed (its
+    import fails with ``operator torchvision::nms does not exist`` and some 40 lines of traceback): both
+    versions, and the command that installs a matching pair (torchvision 0.N+15 goes with torch 2.N)."""
+    try:
+        with warnings.catch_warnings():  # it warns of its image extension before it fails
+            warnings.simplefilter("ignore")
+            importlib.import_module("torchvision")
+    except RuntimeError as error:
+        if "torchvision::" not in str(error):
+            raise
+        torch_version, found = metadata.version("torch"), metadata.version("torchvision")
+        minor = int(torch_version.split(".")[1])
+        sys.stderr.write(f"error: torchvision {found} was built for another torch than the installed "
+                         f"{torch_version} ({str(error).splitlines()[0]}); install a matching pair: pip install "
+                         f"torch=={torch_version.split('+')[0]} 'torchvision==0.{minor + 15}.*'\n")
+        sys.exit(2)
+
+
 def run(args: Optional[list[str]] = None) -> Any:
     """``args`` as on the command line (None: ``sys.argv[1:]``)."""
     check_package()  # before importing the rest of the package, which the folder may hide
+    check_torchvision()
     try:
         from gan_manual.cli import main
 

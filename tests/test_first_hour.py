@@ -342,3 +342,23 @@ def test_a_clone_that_hides_the_installed_package_is_named(isolated, monkeypatch
         f"error: {isolated}/gan_manual: this folder (a clone of the project?) hides the installed gan_manual package, "
         f"since Python imports from the current folder first; run from inside it (cd {isolated}/gan_manual) or from "
         f"another folder"]
+
+
+def test_a_torchvision_built_for_another_torch_is_one_line_naming_both(monkeypatch, capsys):
+    """What importing torchvision says (after some 40 lines) when pip paired it with another torch."""
+    from importlib import metadata
+
+    from gan_manual import __main__
+
+    def broken(name):
+        raise RuntimeError("operator torchvision::nms does not exist")
+
+    monkeypatch.setattr(__main__, "importlib", types.SimpleNamespace(import_module=broken))
+    with pytest.raises(SystemExit) as exit:
+        __main__.run(["fit", "-c", config("configs/gan.yaml")])
+    assert exit.value.code == 2
+    torch_version = metadata.version("torch")
+    assert capsys.readouterr().err.splitlines() == [
+        f"error: torchvision {metadata.version('torchvision')} was built for another torch than the installed "
+        f"{torch_version} (operator torchvision::nms does not exist); install a matching pair: pip install "
+        f"torch=={torch_version.split('+')[0]} 'torchvision==0.{int(torch_version.split('.')[1]) + 15}.*'"]

@@ -25,7 +25,7 @@ from gan_manual import compat, files, resume, sample, upgrade
 from gan_manual.cli import checks, normalize, run_folder
 from gan_manual.cli.help import HelpFormatter
 from gan_manual.cli.messages import one_line, user_error
-from gan_manual.console import fail, note
+from gan_manual.console import fail, note, quiet
 from gan_manual.errors import ConfigError, DivergenceError, Interrupted, StorageError
 from gan_manual.guard import DivergenceGuard
 from gan_manual.prediction import Prediction, PredictionWriter
@@ -33,6 +33,7 @@ from gan_manual.system import GAN
 from gan_manual.trainer import Trainer
 
 PROGRAM = "python -m gan_manual"
+COMMANDS = "{fit,validate,test,predict,sample,study}"
 EPILOG = (f"{PROGRAM} sample --ckpt_path CKPT --num_samples N --output_dir DIR: samples from a checkpoint alone "
           f"({PROGRAM} sample --help). {PROGRAM} study STUDY.yaml: variants x seeds as runs, compared in tables and "
           f"plots ({PROGRAM} study --help). Each subcommand has its own --help; --model.help CLASS_PATH shows a "
@@ -60,7 +61,8 @@ class _Parser(LightningArgumentParser):
     def error(self, message: str, ex: Optional[Exception] = None) -> NoReturn:
         if not self.exit_on_error:  # jsonargparse's inner parsers raise and let the outer one report
             super().error(message, ex)
-        fail(one_line(message))
+        # sample and study are commands beside Lightning's, run before this parser: it does not list them
+        fail(one_line(message).replace("{fit,validate,test,predict}", COMMANDS))
 
     def save(self, cfg: Any, path: Any, *args: Any, **kwargs: Any) -> None:
         """Writes the run's ``config.yaml`` whole or not at all (:func:`gan_manual.files.write`)."""
@@ -97,6 +99,12 @@ class GANCLI(compat.HookedLightningCLI):
         # No prefix matching: a mistyped key is an error, not silently another key.
         kwargs.setdefault("allow_abbrev", False)
         return super().init_parser(**kwargs)
+
+    def setup_parser(self, add_subcommands: bool, main_kwargs: dict[str, Any],
+                     subparser_kwargs: dict[str, Any]) -> None:
+        super().setup_parser(add_subcommands, main_kwargs, subparser_kwargs)
+        if add_subcommands:  # sample and study are commands beside Lightning's: the usage line names them too
+            self.parser.usage = f"{PROGRAM} [-c CONFIG] {COMMANDS} ..."
 
     def add_arguments_to_parser(self, parser: LightningArgumentParser) -> None:
         # Typed once, in the datamodule: the networks get the sample shape and the number of classes (which only a
@@ -251,6 +259,7 @@ def main(args: ArgsType = None) -> Any:
     """Runs the CLI; a user error becomes one line on stderr and exit code 2 (a divergence: code 1), a bug keeps
     its traceback."""
     argv = sys.argv[1:] if args is None else args
+    quiet()
     threading.excepthook = _quiet_about_disks
     run_folder.CURRENT.set(None)  # set again by the fit this call makes, if any
     try:
