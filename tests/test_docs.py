@@ -149,7 +149,7 @@ def test_every_documented_command_runs(page, isolated, fake_data, monkeypatch):
     monkeypatch.syspath_prepend(str(isolated))  # what python -m does for the folder it runs in
     readme_example("mynets", isolated)
     readme_example("mycondnets", isolated)
-    write_fake_image_folder(isolated / "faces", per_class=12)
+    write_fake_image_folder(isolated / "faces", per_class=40)  # a whole batch of 64 to train on
     ran = 0
     for command in commands(page):
         if command.not_run is not None:
