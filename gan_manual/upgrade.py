@@ -1,5 +1,7 @@
 """Configs and checkpoints written by earlier versions, read as today's: a key that moved is moved before
-anything parses it, so a saved ``config.yaml`` or checkpoint keeps giving the same run."""
+anything parses it, so a saved ``config.yaml`` or checkpoint keeps giving the same run. Moved: predict's sample
+count and labels from ``data`` to ``prediction``; ``ResumeCheckpoint`` from ``trainer.callbacks`` to the
+``checkpoint`` section."""
 
 import copy
 from typing import Any
@@ -11,12 +13,27 @@ MOVED = {
 }
 
 
+#: The callback that became the ``checkpoint`` section, as configs of earlier versions list it.
+CHECKPOINT_CLASSES = ("gan_manual.callbacks.ResumeCheckpoint", "gan_manual.callbacks.checkpoint.ResumeCheckpoint",
+                      "ResumeCheckpoint")
+
+
 def config(loaded: Any) -> Any:
     """A run's config as loaded from YAML (or a part of one) with each moved key at its new place (a copy where
     something moved; anything else as it was)."""
-    if not isinstance(loaded, dict) or not any(isinstance(loaded.get(section), dict) for section, _ in MOVED):
+    if not isinstance(loaded, dict):
+        return loaded
+    callbacks = (loaded.get("trainer") or {}).get("callbacks") if isinstance(loaded.get("trainer"), dict) else None
+    listed = [entry for entry in callbacks if is_checkpoint(entry)] if isinstance(callbacks, list) else []
+    if not listed and not any(isinstance(loaded.get(section), dict) for section, _ in MOVED):
         return loaded
     loaded = copy.deepcopy(loaded)
+    if listed:  # ResumeCheckpoint in the callback list -> the checkpoint section, which every run has now
+        loaded["trainer"]["callbacks"] = [entry for entry in callbacks if not is_checkpoint(entry)]
+        section = loaded.setdefault("checkpoint", {})
+        for entry in listed:
+            for key, value in (entry.get("init_args") or {}).items():
+                section.setdefault(key, value)
     for (section, old), (new_section, new) in MOVED.items():
         part = loaded.get(section)
         if not isinstance(part, dict):
@@ -28,6 +45,12 @@ def config(loaded: Any) -> Any:
                 if isinstance(target, dict):
                     target.setdefault(new, value)
     return loaded
+
+
+def is_checkpoint(entry: Any) -> bool:
+    """Whether a callback list's ``entry`` (a mapping, or a class path) is ResumeCheckpoint."""
+    path = entry.get("class_path") if isinstance(entry, dict) else entry
+    return isinstance(path, str) and path in CHECKPOINT_CLASSES
 
 
 def option(arg: str) -> str:

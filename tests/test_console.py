@@ -11,8 +11,8 @@ from helpers import config
 
 TOY = ["fit", "-c", config("configs/toy_ring.yaml"), "--trainer.max_epochs=1", "--trainer.limit_train_batches=10",
        "--trainer.limit_val_batches=1", "--trainer.log_every_n_steps=2", "--trainer.enable_model_summary=false",
-       "--trainer.callbacks=[{class_path: gan_manual.callbacks.ResumeCheckpoint, init_args: {every_n_batches: 4}}, "
-       "{class_path: gan_manual.callbacks.Evaluate, init_args: {metric: gan_manual.metrics.ModeMetrics, num_samples: 2500}}]"]
+       "--checkpoint.every_n_batches=4", "--trainer.callbacks=[{class_path: gan_manual.callbacks.Evaluate, init_args: "
+       "{metric: gan_manual.metrics.ModeMetrics, num_samples: 2500}}]"]
 
 
 def test_a_run_says_where_it_writes_shows_each_evaluation_and_keeps_its_bar_after_a_resume(isolated, capsys):

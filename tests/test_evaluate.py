@@ -19,7 +19,7 @@ SMALL = ["--model.init_args.generator.init_args.hidden_dims=[32]",
 def trained(isolated):
     """Two epochs of gan.yaml on the fake data with FID every epoch and the best kept."""
     gan = ["fit", "-c", config("configs/gan.yaml"), *TINY, *SMALL, "--trainer.max_epochs=2",
-           "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", EVALUATE, BEST]
+           "--trainer.callbacks=[]", EVALUATE, BEST]
     return main(gan)
 
 

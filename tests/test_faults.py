@@ -14,7 +14,7 @@ from helpers import config
 #: Two epochs of 6 batches; last.ckpt every 4 batches and at each epoch's end.
 TOY = ["fit", "-c", config("configs/toy_ring.yaml"), "--trainer.max_epochs=2", "--trainer.limit_train_batches=6",
        "--trainer.limit_val_batches=1", "--trainer.enable_progress_bar=false", "--trainer.enable_model_summary=false",
-       "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", "--trainer.callbacks.every_n_batches=4"]
+       "--trainer.callbacks=[]", "--checkpoint.every_n_batches=4"]
 LAST = "runs/toy_ring/version_0/checkpoints/last.ckpt"
 
 

@@ -14,7 +14,7 @@ from probes import InjectNaN
 GAN = [
     "fit", "-c", config("configs/gan.yaml"), "--trainer.max_epochs=1", "--trainer.limit_train_batches=8",
     "--trainer.limit_val_batches=1", "--trainer.enable_model_summary=false", "--trainer.enable_progress_bar=false",
-    "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", "--trainer.callbacks.every_n_batches=2",
+    "--trainer.callbacks=[]", "--checkpoint.every_n_batches=2",
 ]
 
 
@@ -60,7 +60,7 @@ def test_a_finite_step_that_ruins_g_is_never_saved(action, capsys, isolated):
     ruin = ["fit", "-c", config("configs/toy_ring.yaml"), "--trainer.max_epochs=2", "--trainer.limit_train_batches=5",
             "--trainer.enable_progress_bar=false", "--model.init_args.d_warmup_batches=4",
             "--model.init_args.g_optimizer.init_args.lr=1e30", f"--divergence_guard.action={action}",
-            "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint", "--trainer.callbacks.every_n_batches=2"]
+            "--trainer.callbacks=[]", "--checkpoint.every_n_batches=2"]
     with pytest.raises(SystemExit) as exit:
         main(ruin)
     assert exit.value.code == 1

@@ -32,9 +32,8 @@ trainer:
   enable_model_summary: false
   logger: {class_path: lightning.pytorch.loggers.TensorBoardLogger, init_args: {save_dir: runs, name: r}}
   callbacks:
-  - class_path: gan_manual.callbacks.ResumeCheckpoint
-    init_args: {every_n_batches: 4}
   - class_path: gan_manual.callbacks.LearningRates
+checkpoint: {every_n_batches: 4}
 model:
   init_args:
     generator: {class_path: gan_manual.nets.MLPGenerator, init_args: {latent_dim: 16, hidden_dims: [32, 64]}}
@@ -134,7 +133,7 @@ def test_killed_and_resumed_run_equals_uninterrupted(reference, fake_data, tmp_p
         assert "resume: from runs/r/version_0/checkpoints/last.ckpt (the only run there" in resumed.stderr
         # The killed run's config listed the probe that killed it; nothing else differs.
         differ = [line for line in resumed.stderr.splitlines() if line.startswith("  ")]
-        assert differ and all(line.startswith("  trainer.callbacks.2.") for line in differ), resumed.stderr
+        assert differ and all(line.startswith("  trainer.callbacks.1.") for line in differ), resumed.stderr
 
     ours = torch.load(newest_last(tmp_path), weights_only=True)
     theirs = torch.load(newest_last(reference), weights_only=True)
@@ -321,9 +320,8 @@ trainer:
   enable_progress_bar: false
   enable_model_summary: false
   logger: {{class_path: lightning.pytorch.loggers.TensorBoardLogger, init_args: {{save_dir: runs, name: n}}}}
-  callbacks:
-  - class_path: gan_manual.callbacks.ResumeCheckpoint
-    init_args: {{every_n_batches: 4}}
+  callbacks: []
+checkpoint: {{every_n_batches: 4}}
 model:
   init_args:
 {nets}

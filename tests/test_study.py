@@ -41,8 +41,8 @@ STUDY = {
         "trainer.limit_val_batches": 1,
         "trainer.log_every_n_steps": 10,
         "trainer.enable_model_summary": False,
+        "checkpoint.every_n_batches": 4,
         "trainer.callbacks": [
-            {"class_path": "gan_manual.callbacks.ResumeCheckpoint", "init_args": {"every_n_batches": 4}},
             {"class_path": "gan_manual.callbacks.Evaluate",
              "init_args": {"metric": "gan_manual.metrics.ModeMetrics", "num_samples": 500}},
         ],

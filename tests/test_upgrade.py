@@ -4,8 +4,9 @@
 import torch
 import yaml
 
-from gan_manual import upgrade
-from gan_manual.cli import main
+from gan_manual import checkpoint, upgrade
+from gan_manual.checkpoint import ResumeCheckpoint
+from gan_manual.cli import GANCLI, main
 from helpers import config
 
 
@@ -39,3 +40,37 @@ def test_a_config_of_an_earlier_version_predicts_as_it_did(toy_checkpoint, isola
     cli = main(["predict", "-c", config("configs/toy_ring.yaml"), "--return_predictions=true",
                 "--ckpt_path", str(toy_checkpoint)])
     assert torch.cat(cli.trainer.predict_loop.predictions).shape == (2500, 2)  # the toy's picture size
+
+
+def test_resume_checkpoint_in_a_callback_list_of_an_earlier_version_becomes_the_checkpoint_section(isolated, capsys):
+    saved = yaml.safe_load(open(config("configs/toy_ring.yaml")))
+    saved["trainer"]["callbacks"] = [{"class_path": "gan_manual.callbacks.ResumeCheckpoint",
+                                      "init_args": {"every_n_batches": 7}}, {"class_path": "gan_manual.callbacks.Ramps"}]
+    (isolated / "old.yaml").write_text(yaml.safe_dump(saved))
+    cli = GANCLI(args=["-c", "old.yaml"], run=False)
+    assert cli.config.checkpoint.every_n_batches == 7
+    assert [c.class_path for c in cli.config.trainer.callbacks] == ["gan_manual.callbacks.Ramps"]
+    [checkpoint] = [c for c in cli.trainer.callbacks if isinstance(c, ResumeCheckpoint)]
+    assert checkpoint.every_n_batches == 7
+    # on the command line, as earlier versions' docs had it: moved, and said so
+    cli = GANCLI(args=["-c", config("configs/toy_ring.yaml"), "--trainer.callbacks=gan_manual.callbacks.ResumeCheckpoint",
+                       "--trainer.callbacks.every_n_batches=3"], run=False)
+    assert cli.config.checkpoint.every_n_batches == 3 and cli.config.trainer.callbacks == []
+    assert "trainer.callbacks: ResumeCheckpoint is the checkpoint section now" in capsys.readouterr().err
+    assert len([c for c in cli.trainer.callbacks if isinstance(c, ResumeCheckpoint)]) == 1
+
+
+def test_the_checkpoint_interval_is_one_key_in_batches_or_minutes(isolated, monkeypatch):
+    saves = []
+    real = ResumeCheckpoint._save_last
+    monkeypatch.setattr(ResumeCheckpoint, "_save_last", lambda self, trainer: (
+        saves.append(trainer.fit_loop.total_batch_idx + 1), real(self, trainer))[1])
+    toy = ["fit", "-c", config("configs/toy_ring.yaml"), "--trainer.max_epochs=1", "--trainer.limit_train_batches=9",
+           "--trainer.enable_progress_bar=false", "--trainer.limit_val_batches=1"]
+    main([*toy, "--checkpoint.every_n_batches=4"])
+    assert saves == [4, 8, 9]  # and at the epoch's end
+    clock = iter(range(0, 10**6, 31))  # 31 s pass between any two looks at the clock
+    monkeypatch.setattr(checkpoint.time, "monotonic", lambda: next(clock))
+    saves.clear()
+    main([*toy, "--checkpoint.every_n_batches=null", "--checkpoint.every_n_minutes=1"])
+    assert saves == [2, 4, 6, 8, 9], "a minute of training between saves"

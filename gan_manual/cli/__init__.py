@@ -27,6 +27,7 @@ from gan_manual.cli.help import HelpFormatter
 from gan_manual.cli.messages import one_line, user_error
 from gan_manual.console import fail, note, quiet
 from gan_manual.errors import ConfigError, DivergenceError, Interrupted, StorageError
+from gan_manual.checkpoint import ResumeCheckpoint
 from gan_manual.guard import DivergenceGuard
 from gan_manual.prediction import Prediction, PredictionWriter
 from gan_manual.system import GAN
@@ -114,6 +115,9 @@ class GANCLI(compat.HookedLightningCLI):
                 parser.link_arguments(f"data.{key}", f"model.init_args.{net}.init_args.{key}", apply_on="instantiate")
         # On in every run, whatever the config's callback list: --divergence_guard.action=skip|off changes it.
         parser.add_lightning_class_args(DivergenceGuard, "divergence_guard")
+        # Every run keeps a last.ckpt to resume from: one section, --checkpoint.every_n_batches=200, not an entry of
+        # the callback list (which a later -c replaces whole).
+        parser.add_lightning_class_args(ResumeCheckpoint, "checkpoint")
         # What predict generates; in every subcommand, so a run's config.yaml predicts as the run was set up.
         parser.add_class_arguments(Prediction, "prediction")
         # Every checkpoint is written atomically (a kill mid-save leaves the previous file whole).

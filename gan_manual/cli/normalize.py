@@ -4,6 +4,7 @@ otherwise fail or be doubled (a progress bar turned off but listed, a callback l
 said, as it changes no figure: TensorBoard's placeholder ``hp_metric`` of -1 is off (``Evaluate`` gives the
 HParams record its figures)."""
 
+import inspect
 from importlib import import_module
 from pathlib import Path
 from typing import Any, Optional
@@ -12,6 +13,7 @@ from jsonargparse import Namespace
 from lightning.pytorch.callbacks import LearningRateMonitor, ProgressBar
 from lightning.pytorch.loggers import TensorBoardLogger
 
+from gan_manual.checkpoint import ResumeCheckpoint
 from gan_manual.console import note
 from gan_manual.errors import ConfigError
 
@@ -23,6 +25,7 @@ DDP_FOR_GANS = {
 
 def normalize(config: Namespace) -> None:
     """The changes that do not depend on the checkpoint, on the config of one subcommand."""
+    listed_checkpoint(config)
     record_data_root(config)
     drop_extra_callbacks(config)
     ddp_for_gans(config)
@@ -59,6 +62,29 @@ def no_placeholder_hp_metric(config: Namespace) -> None:
         cls = _class_of(entry)
         if cls is not None and issubclass(cls, TensorBoardLogger) and entry.get("init_args") is not None:
             entry.init_args.default_hp_metric = False
+
+
+def listed_checkpoint(config: Namespace) -> None:
+    """A ResumeCheckpoint in ``trainer.callbacks`` (from a callback list of one's own, or the command line; a
+    config file's are moved as it is read, :mod:`gan_manual.upgrade`) leaves the list for the ``checkpoint``
+    section every run has: its arguments take the section's place where the section has its defaults."""
+    callbacks = config.trainer.get("callbacks")
+    listed = [entry for entry in callbacks if _is_checkpoint(entry)] if isinstance(callbacks, list) else []
+    if not listed:
+        return
+    defaults = {name: p.default for name, p in inspect.signature(ResumeCheckpoint.__init__).parameters.items()}
+    for entry in listed:
+        for key, value in vars(entry.get("init_args") or Namespace()).items():
+            if key in config.checkpoint and config.checkpoint[key] == defaults.get(key):
+                config.checkpoint[key] = value
+    config.trainer.callbacks = [entry for entry in callbacks if not _is_checkpoint(entry)]
+    note("trainer.callbacks: ResumeCheckpoint is the checkpoint section now, which every run has; its arguments "
+         "moved there (--checkpoint.every_n_batches=...)")
+
+
+def _is_checkpoint(entry: Any) -> bool:
+    cls = _class_of(entry)
+    return cls is not None and issubclass(cls, ResumeCheckpoint)
 
 
 def drop_extra_callbacks(config: Namespace) -> None:

@@ -1,14 +1,16 @@
-"""The checkpoint a run resumes from: ``last.ckpt``, kept current every N training batches and written where
-Ctrl-C or a scheduler's SIGTERM stops the run."""
+"""The checkpoint a run resumes from: ``last.ckpt``, kept current every N training batches or minutes and written
+where Ctrl-C or a scheduler's SIGTERM stops the run. Every run has it; the config's ``checkpoint`` section sets it
+(``--checkpoint.every_n_batches=200``)."""
 
 import signal
 import threading
+import time
 from pathlib import Path
 from types import FrameType
 from typing import Any, Literal, Optional
 
 import lightning as L
-from jsonargparse.typing import NonNegativeInt, PositiveInt
+from jsonargparse.typing import NonNegativeInt, PositiveFloat, PositiveInt
 
 from gan_manual import compat
 from gan_manual.console import note
@@ -18,12 +20,15 @@ SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
 class ResumeCheckpoint(compat.HookedModelCheckpoint):
-    """Lightning's ModelCheckpoint that also rewrites ``last.ckpt`` every ``every_n_batches`` training batches.
+    """Lightning's ModelCheckpoint that also rewrites ``last.ckpt`` every ``every_n_batches`` training batches and
+    every ``every_n_minutes`` of training, whichever comes first. Every run has one, set by the config's
+    ``checkpoint`` section (``--checkpoint.every_n_batches=200``), not by the callback list.
 
     ModelCheckpoint's ``every_n_train_steps`` counts ``trainer.global_step``, which a GAN advances once per
     optimizer step (2 to 6 per batch, and a different number during D warm-up): it would save irregularly or
-    never. This counts batches. ``last.ckpt`` is always kept (``save_last=True``); ``monitor``/``save_top_k``
-    work as in ModelCheckpoint, at validation or epoch end.
+    never. This counts batches, and minutes, so that a slow run (seconds a batch) loses little to a kill.
+    ``last.ckpt`` is always kept (``save_last=True``); ``monitor``/``save_top_k`` work as in ModelCheckpoint, at
+    validation or epoch end.
 
     SIGINT (Ctrl-C) and SIGTERM (what a cluster scheduler sends before it preempts a job) stop the run at the end
     of the batch in progress, after writing ``last.ckpt`` there (at an epoch's last batch, after the epoch's end
@@ -32,13 +37,16 @@ class ResumeCheckpoint(compat.HookedModelCheckpoint):
     does not cut short.
 
     Args:
-        every_n_batches: Training batches between saves of ``last.ckpt``; None saves at epoch ends only.
+        every_n_batches: Training batches between saves of ``last.ckpt``; None: not counted.
+        every_n_minutes: Minutes of training between saves of ``last.ckpt``, counted from the last save; None: not
+            counted. With neither, ``last.ckpt`` is saved at epoch ends only.
         dirpath, filename, monitor, mode, save_top_k, every_n_epochs: As in ModelCheckpoint.
     """
 
     def __init__(
         self,
         every_n_batches: Optional[PositiveInt] = 500,
+        every_n_minutes: Optional[PositiveFloat] = 10.0,
         dirpath: Optional[str] = None,
         filename: Optional[str] = None,
         monitor: Optional[str] = None,
@@ -56,6 +64,8 @@ class ResumeCheckpoint(compat.HookedModelCheckpoint):
             every_n_epochs=every_n_epochs,
         )
         self.every_n_batches = every_n_batches
+        self.every_n_minutes = every_n_minutes
+        self._saved_at = time.monotonic()  # of the last save, or of the start of training
         self._signal: Optional[int] = None  # the signal that asked the run to stop
         self._writing = False
         self._handlers: dict[int, Any] = {}
@@ -63,6 +73,7 @@ class ResumeCheckpoint(compat.HookedModelCheckpoint):
     def on_train_start(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         # After Lightning installed its own SIGTERM handler (which would stop mid-validation, without a save).
         self._signal = None
+        self._saved_at = time.monotonic()
         if threading.current_thread() is threading.main_thread():
             self._handlers = {signum: signal.signal(signum, self._on_signal) for signum in SIGNALS}
 
@@ -85,8 +96,11 @@ class ResumeCheckpoint(compat.HookedModelCheckpoint):
 
     def _stopping(self, trainer: L.Trainer) -> bool:
         """Whether a signal asked to stop, on any process (all of them call this at the same points)."""
-        stop = self._signal is not None
-        return trainer.strategy.reduce_boolean_decision(stop, all=False) if trainer.world_size > 1 else stop
+        return self._anywhere(trainer, self._signal is not None)
+
+    @staticmethod
+    def _anywhere(trainer: L.Trainer, decision: bool) -> bool:
+        return trainer.strategy.reduce_boolean_decision(decision, all=False) if trainer.world_size > 1 else decision
 
     def _stop(self, trainer: L.Trainer) -> None:
         signum = self._signal or signal.SIGTERM  # another process's signal
@@ -108,8 +122,13 @@ class ResumeCheckpoint(compat.HookedModelCheckpoint):
         # Not on an epoch's last batch: Lightning resumes such a checkpoint as a finished epoch and would skip the
         # epoch's end (validation, epoch-end hooks, epoch schedulers); the epoch-end save follows right after.
         last_of_epoch = batch_idx + 1 >= trainer.num_training_batches
+        counted = bool(self.every_n_batches) and batches % self.every_n_batches == 0
+        timed = bool(self.every_n_minutes) and time.monotonic() - self._saved_at >= 60 * self.every_n_minutes
+        # One collective a batch under DDP (each process has its own clock and may have its own signal).
+        if not (counted or self._anywhere(trainer, timed or self._signal is not None)):
+            return
         stopping = self._stopping(trainer)
-        if (stopping or self.every_n_batches and batches % self.every_n_batches == 0) and not last_of_epoch:
+        if not last_of_epoch:
             self._save_last(trainer)
             if stopping:
                 self._stop(trainer)
@@ -145,3 +164,4 @@ class ResumeCheckpoint(compat.HookedModelCheckpoint):
             self.save_last_now(trainer)
         finally:
             self._writing = False
+            self._saved_at = time.monotonic()
